@@ -1,0 +1,18 @@
+"""The physics world the model learns from and every probe measures against.
+
+scene -> simulate -> render -> captions; `sample()` bundles them into a Clip with ground truth,
+`track()` parses any clip back into per-object tracks.
+"""
+from .clip import Clip, States, clip_of, sample
+from .dataset import WorldClips, to_model_space
+from .preview import preview
+from .render import Camera, render
+from .scene import BOUNCINESS, COLORS, DIRECTIONS, GRAVITY, OUTCOMES, SCENARIOS, SIZES, Ball, Hoop, Scene, sample_scene, with_balls
+from .simulate import Event, Trajectory, simulate
+from .track import Track, coverage, track
+
+__all__ = [
+    "Ball", "BOUNCINESS", "COLORS", "Camera", "Clip", "DIRECTIONS", "Event", "GRAVITY", "Hoop", "OUTCOMES",
+    "SCENARIOS", "SIZES", "Scene", "States", "Track", "Trajectory", "WorldClips", "clip_of", "coverage",
+    "preview", "render", "sample", "sample_scene", "simulate", "to_model_space", "track", "with_balls",
+]

@@ -1,0 +1,82 @@
+"""Natural, varied English for a simulated scene.
+
+Several templates and synonyms per fact, chosen by the scene's seed, so the text encoder sees
+language rather than one template. Direction and outcome are always stated plainly: they are the
+facts a tiny model learns last.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .scene import Scene
+from .simulate import Trajectory
+
+_NUMBER = {1: "once", 2: "twice", 3: "three times"}
+_SIZE = {"small": ["small", "little", "tiny"], "medium": ["medium", "medium-sized", ""], "large": ["large", "big", "huge"]}
+
+
+def _pick(rng, options):
+    return options[int(rng.integers(len(options)))]
+
+
+def _ball(rng, ball, article="a") -> str:
+    size = _pick(rng, _SIZE[ball.size])
+    words = [w for w in (article, size, ball.color, _pick(rng, ["ball", "ball", "ball", "sphere"])) if w]
+    return " ".join(words)
+
+
+def _bounces(rng, traj: Trajectory, obj: int, bounciness: str | None) -> str:
+    n = traj.count("floor_bounce", obj)
+    if n == 0:
+        return ""
+    if bounciness == "dead" and n <= 1:
+        return _pick(rng, ["and lands with a thud", "and hits the floor without bouncing back up", "and lands dead"])
+    times = _NUMBER.get(n, "several times")
+    return _pick(rng, [f"and bounces {times}", f"and bounces {times} on the floor", f"and hits the floor, bouncing {times}"])
+
+
+def caption(scene: Scene, traj: Trajectory) -> str:
+    rng = np.random.default_rng([scene.seed, 7])
+    b = scene.balls[0]
+    d = scene.direction
+    if scene.scenario == "drop":
+        verb = _pick(rng, ["is dropped", "falls", "drops straight down", "is let go and falls"])
+        text = f"{_ball(rng, b)} {verb} {_bounces(rng, traj, 0, scene.bounciness)}"
+    elif scene.scenario == "throw":
+        verb = _pick(rng, [f"is thrown to the {d}", f"flies to the {d} in an arc", f"is tossed to the {d}",
+                           f"is thrown {d}ward"])
+        text = f"{_ball(rng, b)} {verb} {_bounces(rng, traj, 0, scene.bounciness)}"
+        if traj.count("wall_bounce", 0):
+            text += _pick(rng, [" and hits the wall", " and bounces off the wall"])
+    elif scene.scenario == "roll":
+        verb = _pick(rng, [f"rolls to the {d}", f"rolls {d} along the floor", f"rolls across the floor to the {d}"])
+        text = f"{_ball(rng, b)} {verb}"
+        if traj.count("wall_bounce", 0):
+            text += _pick(rng, [" and bounces off the wall", " and hits the wall"])
+    elif scene.scenario == "collide":
+        a, c = scene.balls
+        hit = traj.count("collision") > 0
+        text = _pick(rng, [
+            f"{_ball(rng, a)} and {_ball(rng, c)} fly toward each other" + (" and collide" if hit else ""),
+            f"{_ball(rng, a)} and {_ball(rng, c)} " + ("collide in mid-air" if hit else "fly toward each other"),
+            f"two balls, one {a.color} and one {c.color}, " + ("crash into each other" if hit else "fly toward each other"),
+        ])
+    elif scene.scenario == "hoop":
+        throw = _pick(rng, [f"is thrown to the {d} at the hoop", f"is shot at the hoop on the {d}",
+                            f"is thrown {d}ward toward the hoop"])
+        if traj.outcome == "in":
+            end = _pick(rng, ["and goes in", "and drops through the hoop", "and scores"])
+        elif traj.count("rim_hit", 0):
+            end = _pick(rng, ["and misses, bouncing off the rim", "but rebounds off the rim and misses",
+                              "and misses the hoop off the rim"])
+        else:
+            end = _pick(rng, ["and misses the hoop", "but misses"])
+        text = f"{_ball(rng, b)} {throw} {end}"
+    else:  # several
+        names = [_ball(rng, x) for x in scene.balls]
+        listed = ", ".join(names[:-1]) + " and " + names[-1]
+        verb = _pick(rng, ["bounce around", "fly and bounce", "fall and bounce"])
+        text = f"{listed} {verb}"
+        if traj.count("collision"):
+            text += _pick(rng, [" and collide", ", hitting each other"])
+    return " ".join(text.split())

@@ -1,0 +1,37 @@
+"""An endless, deterministic stream of training clips, generated on the fly (no disk)."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from .clip import sample
+
+
+def to_model_space(video: np.ndarray) -> torch.Tensor:
+    """(F, H, W, 3) in [0, 1] -> (3, F, H, W) in [-1, 1], the layout diffusers video models use."""
+    return torch.from_numpy(np.ascontiguousarray(video.transpose(3, 0, 1, 2))) * 2 - 1
+
+
+class WorldClips(IterableDataset):
+    """Yields {"video": (3, F, H, W) in [-1, 1], "caption": str, "seed": int} for seeds start, start+1, ...
+
+    Seeds are split across DataLoader workers so no clip repeats; `constraints` pin scene facts.
+    """
+
+    def __init__(self, start_seed: int = 0, height: int = 32, width: int = 32, num_frames: int = 16,
+                 fps: float = 8.0, limit: int | None = None, **constraints):
+        self.start_seed, self.limit = start_seed, limit
+        self.kwargs = dict(height=height, width=width, num_frames=num_frames, fps=fps, **constraints)
+
+    def __iter__(self):
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info else (0, 1)
+        seeds = itertools.count(self.start_seed + worker, workers)
+        if self.limit is not None:
+            seeds = itertools.islice(seeds, (self.limit - worker + workers - 1) // workers)
+        for seed in seeds:
+            clip = sample(int(seed), **self.kwargs)
+            yield {"video": to_model_space(clip.video), "caption": clip.caption, "seed": int(seed)}

@@ -1,0 +1,83 @@
+"""Draw a simulated trajectory as video frames and per-object masks.
+
+Anti-aliasing is analytic: a pixel's coverage by a disc or a thick line is its signed distance to
+the edge, clipped to [0, 1] over one pixel. Exact enough, and ~20x cheaper than supersampling.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .scene import FLOOR_DEPTH, WORLD_WIDTH, Scene
+from .simulate import Trajectory
+
+BACKGROUND = np.array([0.06, 0.06, 0.08], np.float32)
+FLOOR = np.array([0.42, 0.40, 0.38], np.float32)
+HOOP = np.array([0.88, 0.88, 0.88], np.float32)
+
+
+class Camera:
+    """Maps world units (y up, floor at 0) to pixel coordinates (row down); 10 units span the width."""
+
+    def __init__(self, height: int, width: int):
+        self.height, self.width = height, width
+        self.scale = width / WORLD_WIDTH  # pixels per world unit
+        self.floor_row = height - FLOOR_DEPTH * self.scale  # pixel y of the floor surface
+
+    def to_pixels(self, xy: np.ndarray) -> np.ndarray:
+        """World (..., 2) -> pixel (..., 2) as (col, row), pixel centres at integer + 0.5."""
+        xy = np.asarray(xy, np.float64)
+        return np.stack([xy[..., 0] * self.scale, self.floor_row - xy[..., 1] * self.scale], -1)
+
+    def to_world(self, colrow: np.ndarray) -> np.ndarray:
+        colrow = np.asarray(colrow, np.float64)
+        return np.stack([colrow[..., 0] / self.scale, (self.floor_row - colrow[..., 1]) / self.scale], -1)
+
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        rows, cols = np.mgrid[0 : self.height, 0 : self.width].astype(np.float64) + 0.5
+        return cols, rows
+
+
+def _segment_distance(cols, rows, a, b):
+    ab = b - a
+    t = np.clip(((cols - a[0]) * ab[0] + (rows - a[1]) * ab[1]) / max(ab @ ab, 1e-9), 0, 1)
+    return np.hypot(cols - (a[0] + t * ab[0]), rows - (a[1] + t * ab[1]))
+
+
+def _static_layer(scene: Scene, cam: Camera) -> np.ndarray:
+    """Background, floor band and hoop: everything that does not move."""
+    cols, rows = cam.grid()
+    img = np.broadcast_to(BACKGROUND, (cam.height, cam.width, 3)).copy()
+    floor = np.clip(rows + 0.5 - cam.floor_row, 0, 1)[..., None]
+    img = img * (1 - floor) + FLOOR * floor
+    if scene.hoop is not None:
+        (l, r) = cam.to_pixels(np.array(scene.hoop.rims))
+        half = max(scene.hoop.rim_radius * cam.scale, 0.5)
+        drop = np.array([0.0, 0.9 * cam.scale])  # net: two lines hanging inward below the rim
+        inset = np.array([0.35 * cam.scale, 0.0])
+        parts = [(l, r), (l, l + drop + inset), (r, r + drop - inset)]
+        cover = np.zeros_like(cols)
+        for (a, b), w in zip(parts, (half, 0.4 * half, 0.4 * half)):
+            cover = np.maximum(cover, np.clip(w + 0.5 - _segment_distance(cols, rows, a, b), 0, 1))
+        img = img * (1 - cover[..., None]) + HOOP * cover[..., None]
+    return img.astype(np.float32)
+
+
+def render(scene: Scene, traj: Trajectory, height: int = 32, width: int = 32):
+    """-> video (F, H, W, 3) float32 in [0, 1], masks (F, n, H, W) bool of each ball's visible pixels."""
+    cam = Camera(height, width)
+    cols, rows = cam.grid()
+    static = _static_layer(scene, cam)
+    frames, n = traj.pos.shape[:2]
+    video = np.empty((frames, height, width, 3), np.float32)
+    masks = np.zeros((frames, n, height, width), bool)
+    centres = cam.to_pixels(traj.pos)
+    for f in range(frames):
+        img = static.copy()
+        for i, ball in enumerate(scene.balls):  # later balls are drawn over earlier ones
+            d = np.hypot(cols - centres[f, i, 0], rows - centres[f, i, 1])
+            cover = np.clip(ball.radius * cam.scale + 0.5 - d, 0, 1).astype(np.float32)
+            img = img * (1 - cover[..., None]) + np.asarray(ball.rgb, np.float32) * cover[..., None]
+            masks[f, :i] &= ~(cover > 0.5)
+            masks[f, i] = cover > 0.5
+        video[f] = img
+    return np.clip(video, 0, 1), masks
