@@ -1,0 +1,39 @@
+# Two entry points (see README): `make lab` and `make test`. Everything installs into ./.venv.
+# torch==2.13.0 is installed FIRST: an open `torch` requirement would otherwise pull a
+# multi-GB CUDA build; with the pin already satisfied pip keeps the CPU wheel.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# Lives inside the venv so deleting .venv also forces a reinstall.
+STAMP  := $(VENV)/.install-stamp
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+BENCHMARKS := $(wildcard benchmarks/*.py)
+
+.PHONY: lab test bench install clean
+
+lab: $(STAMP)
+	mkdir -p notebooks
+	$(VENV)/bin/jupyter lab notebooks/
+
+# pytest runs tests/ plus, through nbmake, every notebook (nbmake only collects .ipynb files).
+test: $(STAMP)
+	$(PY) -m pytest -q tests $(if $(NOTEBOOKS),--nbmake --nbmake-timeout=1200 $(NOTEBOOKS))
+
+# Each benchmark prints one JSON document to stdout.
+bench: $(STAMP)
+	@for f in $(BENCHMARKS); do echo "# $$f" >&2; $(PY) $$f || exit 1; done
+
+install: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the package's declared dependencies change.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install -e ".[dev,demo]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,49 @@
+"""sorakit: a Jupyter-first toolkit for text-to-video spacetime diffusion transformers.
+
+Everything is imported lazily so `import sorakit` stays fast (no torch/diffusers until needed)
+and a missing optional part only fails when it is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+# name -> (module, attribute); attribute None means "the module itself".
+_LAZY = {
+    "load": ("sorakit.pipeline", "load"),
+    "show": ("sorakit.media", "show"),
+    "export": ("sorakit.media", "export"),
+    "media": ("sorakit.media", None),
+    "world": ("sorakit.world", None),
+    "probes": ("sorakit.probes", None),
+    "attention": ("sorakit.attention", None),
+    "ui": ("sorakit.ui", None),
+    "demo": ("sorakit.demo", None),
+    "pipeline": ("sorakit.pipeline", None),
+    "training": ("sorakit.training", None),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:  # let editors and type checkers see the real objects
+    from . import attention, demo, media, pipeline, probes, training, ui, world
+    from .media import export, show
+    from .pipeline import load
+
+
+def __getattr__(name: str):
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'sorakit' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

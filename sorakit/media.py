@@ -1,0 +1,229 @@
+"""Video in and out: inline notebook video, mp4/gif export with provenance, reading back.
+
+Videos are numpy arrays shaped (F, H, W, 3): float in [0, 1] or uint8. Model clips are tiny
+(e.g. 32x32), so export and show upscale them with nearest neighbour until the short side is at
+least 256 px: browsers would otherwise blur them and H.264's 2x2 chroma would smear them.
+The mp4 is H.264 yuv420p (plays everywhere) and the bundled ffmpeg of imageio-ffmpeg is used, so
+no system ffmpeg is needed. The recipe (prompt, seed, steps, ...) is stored twice: as the mp4's
+`comment` tag and in a `<path>.json` sidecar.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+__all__ = ["show", "export", "read_video", "read_metadata", "to_uint8"]
+
+MIN_SHORT_SIDE = 256  # px; default upscale target for export() and show()
+_ALLOWED = "a video shaped (F, H, W, 3) with F >= 1: float values in [0, 1] or uint8"
+
+
+def to_uint8(video: Any) -> np.ndarray:
+    """Validate a video and return it as a uint8 (F, H, W, 3) array."""
+    if hasattr(video, "detach"):  # torch tensor
+        video = video.detach().cpu().numpy()
+    arr = np.asarray(video)
+    if arr.ndim != 4 or arr.shape[-1] != 3 or min(arr.shape) < 1:
+        raise ValueError(f"expected {_ALLOWED}; got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        return arr
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"expected {_ALLOWED}; got dtype {arr.dtype}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"expected {_ALLOWED}; got NaN or inf values")
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < -1e-3 or hi > 1 + 1e-3:  # small tolerance for float round-off from models
+        raise ValueError(f"expected {_ALLOWED}; got float values in [{lo:.3g}, {hi:.3g}]")
+    return np.round(np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _auto_scale(height: int, width: int) -> int:
+    return max(1, math.ceil(MIN_SHORT_SIDE / min(height, width)))
+
+
+def _upscale(frames: np.ndarray, scale: int | None) -> np.ndarray:
+    """Nearest-neighbour integer upscale, then pad to even sides (yuv420p needs them)."""
+    if scale is None:
+        scale = _auto_scale(frames.shape[1], frames.shape[2])
+    if not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"scale must be a positive integer or None; got {scale!r}")
+    if scale > 1:
+        frames = frames.repeat(scale, axis=1).repeat(scale, axis=2)
+    pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
+    if pad_h or pad_w:
+        frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+    return np.ascontiguousarray(frames)
+
+
+def _json_default(obj: Any) -> Any:
+    """Make numpy/torch scalars and paths in a recipe JSON-able instead of failing."""
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return str(obj)
+
+
+def _dumps(metadata: Mapping[str, Any]) -> str:
+    if not isinstance(metadata, Mapping):
+        raise ValueError(f"metadata must be a dict; got {type(metadata).__name__}")
+    return json.dumps(dict(metadata), default=_json_default, sort_keys=True)
+
+
+def _write_mp4(frames: np.ndarray, path: Path, fps: float, comment: str | None) -> None:
+    import imageio_ffmpeg
+
+    height, width = frames.shape[1:3]
+    params = ["-crf", "18", "-preset", "medium", "-movflags", "+faststart"]
+    if comment is not None:
+        params += ["-metadata", f"comment={comment}"]
+    writer = imageio_ffmpeg.write_frames(
+        str(path), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
+        quality=None, macro_block_size=1, output_params=params, ffmpeg_log_level="error",
+    )
+    writer.send(None)  # start ffmpeg
+    for frame in frames:
+        writer.send(frame.tobytes())
+    writer.close()
+
+
+def _write_gif(frames: np.ndarray, path: Path, fps: float, comment: str | None) -> None:
+    from PIL import Image
+
+    # Adaptive palette per frame without dithering keeps flat colours flat.
+    images = [
+        Image.fromarray(f).quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        for f in frames
+    ]
+    extra = {"comment": comment.encode("utf-8")} if comment is not None else {}
+    images[0].save(
+        path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
+        optimize=False, disposal=1, **extra,
+    )
+
+
+def export(video: Any, path: str | os.PathLike, fps: float = 8, metadata: Mapping[str, Any] | None = None,
+           scale: int | None = None) -> Path:
+    """Write `video` to `path` (.mp4: H.264 yuv420p, or .gif) and return the path.
+
+    `scale` is an integer nearest-neighbour upscale; None picks the smallest that makes the short
+    side >= 256 px. `metadata` (the generation recipe) is embedded in the file and written to a
+    `<path>.json` sidecar.
+    """
+    frames = _upscale(to_uint8(video), scale)
+    if not fps or fps <= 0:
+        raise ValueError(f"fps must be positive; got {fps!r}")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".mp4", ".gif"):
+        raise ValueError(f"export writes .mp4 or .gif files; got {path.name!r}")
+    comment = _dumps(metadata) if metadata is not None else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (_write_mp4 if suffix == ".mp4" else _write_gif)(frames, path, fps, comment)
+    if comment is not None:
+        _sidecar(path).write_text(comment + "\n", encoding="utf-8")
+    return path
+
+
+def show(video: Any, fps: float = 8, width: int | None = None, scale: int | None = None):
+    """Return an HTML5 <video> with the clip embedded as base64 H.264 (survives notebook save)."""
+    from IPython.display import HTML
+
+    frames = _upscale(to_uint8(video), scale)
+    with tempfile.TemporaryDirectory() as tmp:
+        mp4 = Path(tmp) / "clip.mp4"
+        _write_mp4(frames, mp4, fps, None)
+        data = base64.b64encode(mp4.read_bytes()).decode("ascii")
+    width = int(width) if width else frames.shape[2]
+    return HTML(
+        f'<video autoplay loop muted controls playsinline width="{width}" '
+        f'style="image-rendering: pixelated">'
+        f'<source src="data:video/mp4;base64,{data}" type="video/mp4"></video>'
+    )
+
+
+def read_video(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Read an mp4/gif (or anything ffmpeg reads) as float32 (F, H, W, 3) in [0, 1].
+
+    Frames come back at the stored resolution; pass `size=(H, W)` to area-downsample them, e.g.
+    back to the model's resolution after an upscaled export.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no such video file: {path}")
+    if path.suffix.lower() == ".gif":
+        from PIL import Image, ImageSequence
+
+        with Image.open(path) as im:
+            frames = np.stack([np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)])
+    else:
+        import imageio_ffmpeg
+
+        reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
+        meta = next(reader)
+        width, height = meta["size"]
+        frames = np.stack([np.frombuffer(b, np.uint8).reshape(height, width, 3) for b in reader])
+    if size is not None:
+        import cv2
+
+        frames = np.stack([cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA) for f in frames])
+    return frames.astype(np.float32) / 255.0
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _embedded_comment(path: Path) -> str | None:
+    """The `comment` tag inside an mp4 (via ffmpeg's ffmetadata output) or gif."""
+    if path.suffix.lower() == ".gif":
+        from PIL import Image
+
+        with Image.open(path) as im:
+            raw = im.info.get("comment")
+        return raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    import imageio_ffmpeg
+
+    proc = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
+        capture_output=True, text=True, encoding="utf-8",
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("comment="):
+            # ffmetadata escapes '=', ';', '#', '\\' and newlines with a backslash.
+            value, escaped = [], False
+            for ch in line[len("comment="):]:
+                if escaped or ch != "\\":
+                    value.append(ch)
+                    escaped = False
+                else:
+                    escaped = True
+            return "".join(value)
+    return None
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The recipe stored by export(): from inside the file, else from the sidecar, else {}."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no such video file: {path}")
+    for text in (_embedded_comment(path), _read_text(_sidecar(path))):
+        if text:
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return {}
+
+
+def _read_text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None

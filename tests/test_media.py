@@ -1,0 +1,119 @@
+"""media: export/read round trips, codec, provenance metadata, inline HTML, input validation."""
+
+import base64
+import json
+import re
+import subprocess
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from sorakit import media
+
+
+@pytest.fixture
+def clip():
+    """A 32x32 clip like the model's: grey background, a red square moving right."""
+    video = np.full((10, 32, 32, 3), 0.5, np.float32)
+    for t in range(10):
+        video[t, 4:12, 2 + t:10 + t] = (1.0, 0.0, 0.0)
+    return video
+
+
+def _ffmpeg_header(path):
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True)
+    return proc.stderr  # ffmpeg prints the stream info on stderr (and exits 1: no output given)
+
+
+def test_mp4_is_h264_yuv420p_upscaled_crisp(tmp_path, clip):
+    path = media.export(clip, tmp_path / "clip.mp4", fps=8)
+    header = _ffmpeg_header(path)
+    video_line = next(line for line in header.splitlines() if "Video:" in line)
+    assert "h264" in video_line and "yuv420p" in video_line, video_line
+    assert re.search(r"\b256x256\b", video_line), video_line  # 32 px -> 8x nearest neighbour
+
+    back = media.read_video(path)
+    assert back.shape == (10, 256, 256, 3) and back.dtype == np.float32
+    native = media.read_video(path, size=(32, 32))
+    assert native.shape == clip.shape
+    assert np.abs(native - clip).mean() < 0.01
+    assert np.abs(native - clip).max() < 0.1
+
+
+def test_gif_round_trip(tmp_path, clip):
+    path = media.export(clip, tmp_path / "clip.gif", fps=8, scale=2)
+    back = media.read_video(path)
+    assert back.shape == (10, 64, 64, 3)
+    assert np.abs(media.read_video(path, size=(32, 32)) - clip).max() < 0.02
+
+
+def test_uint8_input_and_odd_sizes_are_padded_even(tmp_path):
+    video = np.random.default_rng(0).integers(0, 256, (3, 15, 17, 3), dtype=np.uint8)
+    path = media.export(video, tmp_path / "odd.mp4", scale=1)
+    assert media.read_video(path).shape == (3, 16, 18, 3)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif"])
+def test_metadata_round_trip_in_file_and_sidecar(tmp_path, clip, suffix):
+    recipe = {"prompt": 'a red ball; "bounces" = twice # \\ ok\nnew line', "seed": np.int64(7),
+              "steps": 20, "guidance": 4.0, "model_hash": "abc123"}
+    expected = {**recipe, "seed": 7}
+    path = media.export(clip, tmp_path / f"clip{suffix}", metadata=recipe)
+
+    sidecar = tmp_path / f"clip{suffix}.json"
+    assert json.loads(sidecar.read_text()) == expected
+    assert media.read_metadata(path) == expected
+
+    sidecar.unlink()  # now only the copy inside the file remains
+    assert media.read_metadata(path) == expected
+
+
+def test_metadata_falls_back_to_sidecar_and_defaults_to_empty(tmp_path, clip):
+    path = media.export(clip, tmp_path / "plain.mp4")
+    assert media.read_metadata(path) == {}
+    (tmp_path / "plain.mp4.json").write_text(json.dumps({"seed": 1}))
+    assert media.read_metadata(path) == {"seed": 1}
+
+
+def test_show_embeds_base64_h264_video(clip):
+    html = media.show(clip, fps=8).data
+    assert "<video" in html and "autoplay" in html and "loop" in html and "muted" in html
+    assert "playsinline" in html and "controls" in html
+    data = re.search(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', html).group(1)
+    assert base64.b64decode(data)[4:8] == b"ftyp"  # an mp4 container
+    assert 'width="400"' in media.show(clip, width=400).data
+
+
+def test_to_uint8():
+    video = np.zeros((1, 2, 2, 3), np.float32)
+    video[0, 0, 0] = 1.0
+    out = media.to_uint8(video)
+    assert out.dtype == np.uint8 and out[0, 0, 0, 0] == 255 and out[0, 1, 1, 0] == 0
+
+
+@pytest.mark.parametrize("bad", [
+    np.zeros((8, 8, 3), np.float32),           # no frame axis
+    np.zeros((0, 8, 8, 3), np.float32),        # no frames
+    np.zeros((2, 8, 8, 4), np.float32),        # RGBA
+    np.full((2, 8, 8, 3), 2.0, np.float32),    # out of [0, 1]
+    np.full((2, 8, 8, 3), np.nan, np.float32),
+    np.zeros((2, 8, 8, 3), np.int64),          # ints other than uint8 are ambiguous
+], ids=["3d", "empty", "rgba", "range", "nan", "int64"])
+def test_bad_videos_raise_clear_value_error(tmp_path, bad):
+    with pytest.raises(ValueError, match=r"\(F, H, W, 3\)"):
+        media.export(bad, tmp_path / "bad.mp4")
+    with pytest.raises(ValueError):
+        media.show(bad)
+
+
+def test_bad_paths_and_options_raise_value_error(tmp_path, clip):
+    with pytest.raises(ValueError, match="mp4 or .gif"):
+        media.export(clip, tmp_path / "clip.avi")
+    with pytest.raises(ValueError, match="fps"):
+        media.export(clip, tmp_path / "clip.mp4", fps=0)
+    with pytest.raises(ValueError, match="scale"):
+        media.export(clip, tmp_path / "clip.mp4", scale=0)
+    with pytest.raises(ValueError, match="no such video"):
+        media.read_video(tmp_path / "missing.mp4")
