@@ -9,12 +9,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.install-stamp
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 BENCHMARKS := $(wildcard benchmarks/*.py)
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test bench install clean
 
 lab: $(STAMP)
 	mkdir -p notebooks
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 # pytest runs tests/ plus, through nbmake, every notebook (nbmake only collects .ipynb files).
 test: $(STAMP)
