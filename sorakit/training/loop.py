@@ -1,0 +1,155 @@
+"""Flow-matching training of the spacetime DiT on world clips generated on the fly.
+
+Recipe (notes/training-recipe.md): adaLN-Zero init, x0-prediction with v-loss, logit-normal time
+shifted toward noise, AdamW with warmup and clipping, EMA 0.999 with warmup, text dropout for CFG,
+a random known-frame prefix so one model does text-to-video, image-to-video and continuation.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from .. import world
+from ..flow import sample_time, velocity_from_x0
+from ..loading import assemble
+from ..model import TRANSFORMER_CONFIG, build_transformer, condition_input
+from .checkpoint import load_checkpoint, save_checkpoint
+from .monitor import monitor_clips, sample_and_score
+
+
+@dataclass
+class TrainConfig:
+    out: str = "runs/model"
+    steps: int = 4000
+    batch_size: int = 16
+    lr: float = 5e-4
+    warmup: int = 100
+    ema_decay: float = 0.999
+    text_dropout: float = 0.1
+    prefix_prob: float = 0.3  # share of clips that get 1..F/2 known leading frames
+    num_frames: int = 16
+    height: int = 32
+    width: int = 32
+    fps: float = 8.0
+    seed: int = 0
+    threads: int = 2
+    sample_every: int = 250
+    checkpoint_every: int = 50
+    bf16: bool = True  # bf16 autocast for matmuls: ~25% faster steps on AVX512-BF16 CPUs, fp32 weights
+    transformer: dict = field(default_factory=lambda: dict(TRANSFORMER_CONFIG))
+
+
+def _ema_update(ema, model, step: int, decay: float) -> None:
+    d = min(decay, (1 + step) / (10 + step))  # warm-up: early EMA tracks the fast-moving weights
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), model.parameters()):
+            e.lerp_(p, 1 - d)
+
+
+def _lr_at(step: int, cfg: TrainConfig) -> float:
+    return cfg.lr * min(1.0, (step + 1) / cfg.warmup)
+
+
+def _known_prefix(batch: int, frames: int, prob: float, gen: torch.Generator) -> torch.Tensor:
+    """(B, 1, F, 1, 1) mask of given leading frames: none for most clips, 1..F/2 for a share."""
+    lengths = torch.randint(1, frames // 2 + 1, (batch,), generator=gen)
+    lengths = torch.where(torch.rand(batch, generator=gen) < prob, lengths, torch.zeros_like(lengths))
+    return (torch.arange(frames)[None] < lengths[:, None]).float().view(batch, 1, frames, 1, 1)
+
+
+def training_loss(transformer, x0, context, gen: torch.Generator, prefix_prob: float, bf16: bool = False) -> torch.Tensor:
+    """v-loss on x0-prediction over the frames the model has to make (known frames excluded)."""
+    b, _, f = x0.shape[:3]
+    t = sample_time(b, gen)
+    noise = torch.randn(x0.shape, generator=gen)
+    x_t = (1 - t.view(-1, 1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1, 1) * noise
+    mask = _known_prefix(b, f, prefix_prob, gen)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        x0_hat = transformer(condition_input(x_t, x0, mask), t * 1000, context, return_dict=False)[0]
+    x0_hat = x0_hat.float()
+    err = (velocity_from_x0(x_t, x0_hat, t) - (noise - x0)) ** 2
+    todo = (1 - mask).expand_as(err)
+    return (err * todo).sum() / todo.sum().clamp_min(1)
+
+
+def train(cfg: TrainConfig, resume: bool = True) -> dict:
+    torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    model = build_transformer(**cfg.transformer).train()
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    ckpt, step = out / "checkpoint.safetensors", 0
+    if resume and ckpt.exists():
+        step, _ = load_checkpoint(ckpt, model, ema, opt)
+        print(f"resumed from {ckpt} at step {step}")
+    pipe = assemble(ema, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width, fps=cfg.fps)
+    pipe.set_progress_bar_config(disable=True)
+    # The stream is deterministic by seed, so resuming at step s continues with the clips it would have seen.
+    data = iter(DataLoader(world.WorldClips(cfg.seed * 10_000_000 + step * cfg.batch_size, cfg.height, cfg.width,
+                                            cfg.num_frames, cfg.fps), batch_size=cfg.batch_size, num_workers=1))
+    empty = pipe.encode_prompt([""])
+    watch = monitor_clips(8, cfg.height, cfg.width, cfg.num_frames)
+    log = open(out / "log.jsonl", "a")
+    bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
+    history, t_start = [], time.time()
+    while step < cfg.steps:
+        batch = next(data)
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        context = pipe.encode_prompt(batch["caption"])
+        drop = torch.rand(len(context), generator=gen) < cfg.text_dropout
+        context = torch.where(drop[:, None, None], empty.expand_as(context), context)
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(step, cfg)
+        loss = training_loss(model, batch["video"], context, gen, cfg.prefix_prob, cfg.bf16)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        _ema_update(ema, model, step, cfg.ema_decay)
+        step += 1
+        history.append(loss.item())
+        bar.update()
+        bar.set_postfix(loss=f"{np.mean(history[-50:]):.4f}")
+        record = {"step": step, "loss": loss.item(), "grad_norm": float(grad_norm), "lr": _lr_at(step - 1, cfg),
+                  "elapsed": time.time() - t_start}
+        if step % cfg.sample_every == 0 or step == cfg.steps:
+            videos, scores = sample_and_score(pipe, watch)
+            record["monitor"] = scores
+            world_preview_gif(videos, [c.caption for c in watch], out / f"samples_{step:06d}.gif", cfg.fps)
+            tqdm.write(f"step {step}: {json.dumps(scores)}")
+        log.write(json.dumps(record) + "\n")
+        log.flush()
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            save_checkpoint(ckpt, model, ema, opt, step, asdict(cfg))
+            export_weights(pipe, out / "pipeline")
+    bar.close()
+    return {"step": step, "loss_first": history[:20], "loss_last": history[-20:]}
+
+
+def world_preview_gif(videos, captions, path, fps):
+    from ..world.preview import preview_frames
+
+    class _Shown:  # preview_frames only needs .video and .caption
+        def __init__(self, video, caption):
+            self.video, self.caption = video, caption
+
+    frames = preview_frames([_Shown(v, c) for v, c in zip(videos, captions)])
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
+
+
+def export_weights(pipe, folder: Path) -> None:
+    """The EMA transformer plus pipeline settings: what `sorakit.load(folder)` reads (no MiniLM copy)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pipe.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
+    keys = ("num_frames", "height", "width", "fps", "max_text_tokens")
+    (folder / "sorakit.json").write_text(json.dumps({"pipeline": {k: pipe.config[k] for k in keys}}, indent=1))

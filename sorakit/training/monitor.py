@@ -1,0 +1,56 @@
+"""What training watches besides the loss: sample clips and measure them against the world.
+
+The loss says little about whether a coherent ball moves the right way (notes/training-recipe.md),
+so every few hundred steps we sample held-out captions and score them with `world.track()`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .. import world
+
+MONITOR_SEED = 1_000_000  # held-out seeds: training streams start at 0 and never get here
+MONITOR_SCENARIOS = ("throw", "roll", "drop", "hoop", "throw", "roll", "collide", "drop")
+
+
+def monitor_clips(n: int = 8, height: int = 32, width: int = 32, num_frames: int = 16) -> list[world.Clip]:
+    return [world.sample(MONITOR_SEED + k, scenario=MONITOR_SCENARIOS[k % len(MONITOR_SCENARIOS)],
+                         height=height, width=width, num_frames=num_frames) for k in range(n)]
+
+
+def score_clip(video: np.ndarray, truth: world.Clip) -> dict:
+    """Colour, count, direction and motion of a generated clip against the clip its caption came from."""
+    tracks = world.track(video)
+    named = truth.states.color
+    frames = len(video)
+    seen = {c: t for c, t in tracks.items() if t.present.mean() >= 0.5}
+    colour_ok = all(c in seen for c in named)
+    count_ok = set(seen) == set(named) and all(np.median(seen[c].components[seen[c].present]) == 1 for c in named)
+    out = {"colour": float(colour_ok), "count": float(count_ok)}
+    main = named[0]
+    if main in tracks and tracks[main].present.sum() >= 2:
+        pos = tracks[main].pos
+        ok = tracks[main].present & truth.states.visible[:, 0]
+        err = np.linalg.norm(pos[ok] - truth.states.pos[ok, 0], axis=-1)
+        out["position_error"] = float(err.mean()) if len(err) else float("nan")
+        steps = np.linalg.norm(np.diff(pos, axis=0), axis=-1)
+        out["max_jump"] = float(np.nanmax(steps)) if np.isfinite(steps).any() else float("nan")
+        if truth.scene.direction is not None:
+            first, last = np.flatnonzero(tracks[main].present)[[0, -1]]
+            out["direction"] = float(np.sign(pos[last, 0] - pos[first, 0]) == (1 if truth.scene.direction == "right" else -1))
+    return out
+
+
+def summarize(scores: list[dict]) -> dict:
+    keys = sorted({k for s in scores for k in s})
+    return {k: float(np.nanmean([s[k] for s in scores if k in s])) for k in keys}
+
+
+@torch.no_grad()
+def sample_and_score(pipe, clips: list[world.Clip], seed: int = 0, steps: int = 20, guidance: float = 4.0):
+    """-> (videos (n, F, H, W, 3), summary dict); one batched pipeline call."""
+    out = pipe([c.caption for c in clips], generator=torch.Generator().manual_seed(seed),
+               num_inference_steps=steps, guidance_scale=guidance, output_type="np")
+    videos = out.frames
+    return videos, summarize([score_clip(v, c) for v, c in zip(videos, clips)])
