@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 # name -> (module, attribute); attribute None means "the module itself".
 _LAZY = {
-    "load": ("sorakit.pipeline", "load"),
+    "load": ("sorakit.loading", "load"),
     "show": ("sorakit.media", "show"),
     "export": ("sorakit.media", "export"),
     "media": ("sorakit.media", None),
@@ -24,6 +24,7 @@ _LAZY = {
     "demo": ("sorakit.demo", None),
     "pipeline": ("sorakit.pipeline", None),
     "training": ("sorakit.training", None),
+    "SpacetimePipeline": ("sorakit.pipeline", "SpacetimePipeline"),
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -31,7 +32,7 @@ __all__ = ["__version__", *_LAZY]
 if TYPE_CHECKING:  # let editors and type checkers see the real objects
     from . import attention, demo, media, pipeline, probes, training, ui, world
     from .media import export, show
-    from .pipeline import load
+    from .loading import load
 
 
 def __getattr__(name: str):

@@ -1,0 +1,52 @@
+"""Shared fixtures: a tiny untrained pipeline for fast tests, and headless Chromium for browser tests."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import torch
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_pipe():
+    """A 2-layer untrained pipeline (same code path as the shipped model, seconds to build)."""
+    from sorakit.loading import assemble
+    from sorakit.model import build_transformer
+
+    torch.manual_seed(0)
+    transformer = build_transformer(num_layers=2)
+    with torch.no_grad():  # zero-init heads output zero; give them weights so outputs vary
+        for p in transformer.parameters():
+            if p.abs().sum() == 0:
+                p.normal_(0, 0.02)
+    pipe = assemble(transformer.eval())
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A Playwright Chromium browser on the system's chromium binary.
+
+    In CI (CI set) a missing browser is a failure; on a user's machine the test is skipped.
+    """
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if exe is None or sync_playwright is None:
+        why = "no chromium on PATH (apt-get install chromium)" if exe is None else "playwright not installed"
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run in CI: {why}")
+        pytest.skip(f"browser test skipped: {why}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
