@@ -1,0 +1,23 @@
+"""Attention maps of spacetime DiTs: which pixels a word lights up, and what a patch looks back at.
+
+    from sorakit import attention
+    with attention.capture(pipe, query=(12, 16, 16)) as cap:
+        out = pipe("a red ball is thrown to the right", generator=torch.Generator().manual_seed(0))
+    heat = cap.word_map("red")                  # (F, H, W) in [0, 1]
+    sorakit.show(attention.overlay(out.frames[0], heat))
+    cap.query_map(12, 16, 16)                   # where that patch attends, over all frames
+
+Works on pipelines whose transformer is diffusers' WanTransformer3DModel (sorakit's own, WanPipeline).
+"""
+from .capture import DEFAULT_LAYERS, DEFAULT_STEPS, Capture, capture
+from .render import overlay, plot_word_maps
+
+__all__ = ["Capture", "DEFAULT_LAYERS", "DEFAULT_STEPS", "capture", "localization", "overlay", "plot_word_maps"]
+
+
+def __getattr__(name):
+    if name == "localization":  # imports the world; only the measurement needs it
+        from .evaluate import localization
+
+        return localization
+    raise AttributeError(f"module 'sorakit.attention' has no attribute {name!r}")

@@ -1,0 +1,153 @@
+"""`attention.capture(pipe)`: record attention while sampling, then read word maps, query maps and
+the frame-to-frame matrix at pixel resolution.
+
+Aggregation (DAAM, Tang et al. 2023): a word's map sums its tokens' attention mass, averages the
+chosen layers (heads are averaged while recording) and sums the chosen steps; min-max normalized
+to [0, 1] over the whole clip so the heat can be compared across frames. Passing a few late layers
+(`layers=[4, 5]`) gives the ConceptAttention-style selection. The defaults (`DEFAULT_LAYERS`,
+`DEFAULT_STEPS`) are what localized best on the shipped model (README, "Attention maps").
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .recorder import Recorder, check_indices
+from .words import normalize
+
+# Chosen by measurement on the shipped model (sorakit/attention/evaluate.py): None = all.
+DEFAULT_LAYERS: list[int] | None = None
+DEFAULT_STEPS: slice | None = None
+
+
+class Capture(Recorder):
+    """What `capture` yields. Maps are available once the pipeline has run inside the `with` block."""
+
+    # --- bookkeeping ------------------------------------------------------------------------------
+    def _check_ready(self):
+        if not self.records:
+            raise RuntimeError("nothing captured yet: run the pipeline inside `with attention.capture(pipe) as cap:` "
+                               "(or the steps= you asked for were never reached)")
+
+    @property
+    def words(self) -> list[str]:
+        """The prompt's words (first occurrence order; sub-words merged, special tokens dropped)."""
+        return self.words_for(0)
+
+    def words_for(self, index: int = 0) -> list[str]:
+        self._check_ready()
+        self._check_index(index)
+        return list(dict.fromkeys(w for w, _ in self.words_of(index)))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the recorded tensors."""
+        return sum(t.numel() * t.element_size() for rec in self.records.values() for t in rec.values())
+
+    def _check_index(self, index):
+        if not isinstance(index, int) or not 0 <= index < len(self.row_prompts):
+            raise ValueError(f"index must be in [0, {len(self.row_prompts)}) (one per generated video), got {index!r}")
+
+    def _layers(self, layers, kind: str) -> list[int]:
+        have = sorted({layer for rec in self.records.values() for k, layer in rec if k == kind})
+        if not have:
+            what = {"rows": "query=(frame, y, x)", "temporal": "temporal=True"}[kind]
+            raise ValueError(f"no {kind} attention was recorded: pass {what} to attention.capture")
+        if layers is None:
+            default = [layer for layer in (DEFAULT_LAYERS or have) if layer in have] if kind == "cross" else have
+            return default or have
+        chosen = check_indices(layers, self.num_layers, "layers")
+        missing = [layer for layer in chosen if layer not in have]
+        if missing:
+            raise ValueError(f"layers {missing} were not captured; captured layers: {have}")
+        return chosen
+
+    def _steps(self, steps) -> list[int]:
+        have = sorted(self.records)
+        if steps is None:
+            picked = have if DEFAULT_STEPS is None else list(range(self.num_steps))[DEFAULT_STEPS]
+            return [s for s in picked if s in have] or have
+        if isinstance(steps, slice):
+            steps = list(range(self.num_steps))[steps]
+        chosen = check_indices(steps, self.num_steps, "steps")
+        missing = [s for s in chosen if s not in have]
+        if missing:
+            raise ValueError(f"steps {missing} were not recorded; recorded steps: {have}")
+        return chosen
+
+    def _aggregate(self, kind, layers, steps, pick) -> torch.Tensor:
+        """Sum over steps of the mean over layers of pick(record tensor)."""
+        self._check_ready()
+        layers, steps = self._layers(layers, kind), self._steps(steps)
+        return sum(sum(pick(self.records[s][(kind, layer)]) for layer in layers) / len(layers) for s in steps)
+
+    # --- maps -------------------------------------------------------------------------------------
+    def word_map(self, word: str, layers=None, steps=None, index: int = 0) -> np.ndarray:
+        """(F, H, W) float32 in [0, 1]: where `word` draws attention in video `index`, at pixel resolution."""
+        self._check_ready()
+        self._check_index(index)
+        key = normalize(str(word))
+        positions = [p for w, pos in self.words_of(index) if w == key for p in pos]
+        if not positions:
+            raise ValueError(f"{word!r} is not a word of the prompt; words: {self.words_for(index)}")
+        heat = self._aggregate("cross", layers, steps, lambda r: r[index, :, positions].sum(-1))
+        return self._to_pixels(heat)
+
+    def token_maps(self, layers=None, steps=None, index: int = 0) -> dict[str, np.ndarray]:
+        """{word: map} for every word of the prompt."""
+        return {w: self.word_map(w, layers, steps, index) for w in self.words_for(index)}
+
+    def query_map(self, frame: int, y: int, x: int, layers=None, steps=None, index: int = 0) -> np.ndarray:
+        """(F, H, W) in [0, 1]: where the patch holding pixel (y, x) of `frame` attends, over all frames.
+
+        Only patches named with `query=` at capture time were computed (never the full N x N).
+        """
+        self._check_ready()
+        self._check_index(index)
+        token = self.token_of(frame, y, x)
+        if token not in self.query_tokens:
+            raise ValueError(f"the patch of (frame={frame}, y={y}, x={x}) was not captured; captured query "
+                             f"points: {self.points}. Pass query=(frame, y, x) to attention.capture")
+        row = self.query_tokens.index(token)
+        return self._to_pixels(self._aggregate("rows", layers, steps, lambda r: r[index, row]))
+
+    def temporal_matrix(self, layers=None, steps=None, index: int = 0) -> np.ndarray:
+        """(F', F') float32: row i = share of attention that tokens of token-frame i give each key frame.
+
+        Rows sum to 1 (averaged over steps, layers, heads and the frame's query tokens).
+        """
+        self._check_ready()
+        self._check_index(index)
+        total = self._aggregate("temporal", layers, steps, lambda r: r[index])
+        return (total / len(self._steps(steps))).numpy().astype(np.float32)
+
+    def _to_pixels(self, heat: torch.Tensor) -> np.ndarray:
+        """Token values (N,) -> (F, H, W) at pixel resolution: frames by the VAE's causal mapping, space bilinear."""
+        frames, h, w = self.grid
+        F_, H, W = self.pixel_shape
+        volume = heat.float().reshape(frames, 1, h, w)
+        volume = volume[[self.token_frame(f) for f in range(F_)]]
+        up = F.interpolate(volume, size=(H, W), mode="bilinear", align_corners=False)[:, 0]
+        lo, hi = up.min(), up.max()
+        up = (up - lo) / (hi - lo) if hi > lo else torch.zeros_like(up)
+        return up.numpy().astype(np.float32)
+
+
+@contextmanager
+def capture(pipe, layers=None, steps=None, heads=None, query=None, temporal: bool = False):
+    """Record attention of a Wan-family pipeline while it samples; restores its processors on exit.
+
+    layers: block indices to record (default all); steps: denoising step indices to record (default all);
+    heads: heads to average (default all); query: (frame, y, x) pixel or a list of them whose spacetime
+    self-attention rows are recorded (for `query_map`); temporal: also record the frame-to-frame
+    matrix (costs one extra attention pass per recorded layer).
+    """
+    cap = Capture(pipe, layers=layers, steps=steps, heads=heads, query=query, temporal=temporal)
+    cap.install()
+    try:
+        yield cap
+    finally:
+        cap.remove()
