@@ -1,0 +1,32 @@
+"""Number inputs whose values reach the event validator as sent.
+
+gr.Slider/gr.Number check min/max while preprocessing, and that error reaches an API client only as
+an opaque HTTP 400; these templates (same widgets in the browser) leave the range check to the
+validator, whose message the browser shows on the field and gradio_client raises as ValidationError.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+
+def _as_sent(payload: Any) -> Any:
+    """Whole floats (JSON's 20.0) become ints; anything else is left for the validator to judge."""
+    if isinstance(payload, float) and payload.is_integer():
+        return int(payload)
+    return payload
+
+
+class Slider(gr.Slider):
+    is_template = True  # rendered by the frontend's Slider
+
+    def preprocess(self, payload: Any) -> Any:
+        return _as_sent(payload)
+
+
+class Number(gr.Number):
+    is_template = True  # rendered by the frontend's Number
+
+    def preprocess(self, payload: Any) -> Any:
+        return _as_sent(payload)

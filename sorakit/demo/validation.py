@@ -1,0 +1,159 @@
+"""What the demo accepts. Each check returns None (fine) or a message saying what is allowed.
+
+The same checks run twice: in the event's `validator=` (before the job enters the queue, so a bad
+request never waits behind others; the browser paints the message on the offending field and
+gradio_client raises `ValidationError`), and again inside the handler, raising `gr.Error`, for
+callers that bypass the validator (direct Python calls). Numbers are checked here rather than by
+the sliders' own min/max, whose preprocessing error reaches API clients only as an opaque HTTP 400.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..pipeline import MAX_PROMPT_CHARS
+
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Ranges for a 2-core CPU: a 20-step 16-frame clip takes seconds; 50 steps x 32 frames ~ 5x that."""
+
+    prompt_chars: int = MAX_PROMPT_CHARS
+    steps: tuple[int, int] = (1, 50)
+    guidance: tuple[float, float] = (0.0, 12.0)
+    frames: tuple[int, int] = (2, 32)
+    seed: tuple[int, int] = (0, 2**32 - 1)
+    image_side: tuple[int, int] = (16, 4096)  # px, before resizing to the model's H x W
+    image_aspect: float = 4 / 3  # longest / shortest side; the model's frames are square
+
+
+def prompt_error(text: Any, tokenizer=None, max_tokens: int | None = None, *, limits: Limits = Limits(),
+                 name: str = "prompt", required: bool = True) -> str | None:
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        return f"{name} must be text; got {type(text).__name__}"
+    if required and not text.strip():
+        return f"{name} is empty: describe the clip, e.g. 'a red ball bounces on the floor'"
+    if len(text) > limits.prompt_chars:
+        return f"{name} is {len(text)} characters; at most {limits.prompt_chars} are allowed"
+    if tokenizer is not None and max_tokens and text.strip():
+        n = len(tokenizer(text).input_ids)
+        if n > max_tokens:
+            return (f"{name} is {n} tokens; the model reads at most {max_tokens} "
+                    f"(about {max_tokens * 3 // 4} words): shorten it")
+    return None
+
+
+def int_error(name: str, value: Any, bounds: tuple[int, int]) -> str | None:
+    lo, hi = bounds
+    ok = isinstance(value, Integral) or (isinstance(value, Real) and math.isfinite(value) and value == int(value))
+    if isinstance(value, bool) or not ok or not lo <= value <= hi:
+        return f"{name} must be a whole number from {lo} to {hi}; got {value!r}"
+    return None
+
+
+def float_error(name: str, value: Any, bounds: tuple[float, float]) -> str | None:
+    lo, hi = bounds
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or not lo <= value <= hi:
+        return f"{name} must be a number from {lo:g} to {hi:g}; got {value!r}"
+    return None
+
+
+def load_first_frame(path: str, height: int, width: int, limits: Limits = Limits()) -> np.ndarray:
+    """An uploaded image as the model's first frame: (height, width, 3) float32 in [0, 1].
+
+    Roughly square images of a sane size are area-resized to height x width; others raise ValueError.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    lo, hi = limits.image_side
+    try:
+        with Image.open(path) as im:
+            w, h = im.size  # header only: a huge image is refused before it is decoded
+            if min(w, h) < lo or max(w, h) > hi:
+                raise ValueError(f"first frame is {w}x{h} px; each side must be {lo} to {hi} px")
+            if max(w, h) / min(w, h) > limits.image_aspect + 1e-9:
+                raise ValueError(f"first frame is {w}x{h} px; the model makes {width}x{height} frames, so "
+                                 f"use a roughly square image (sides within {limits.image_aspect:.2f}:1)")
+            rgb = im.convert("RGB").resize((width, height), Image.Resampling.BOX)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"first frame is not a readable image (PNG, JPEG, WebP...): {exc}") from None
+    return np.asarray(rgb, np.float32) / 255.0
+
+
+def image_error(path: Any, height: int, width: int, limits: Limits = Limits()) -> str | None:
+    if path is None:
+        return None  # optional: text-to-video
+    if not isinstance(path, str):
+        return f"first frame must be an uploaded image; got {type(path).__name__}"
+    try:
+        load_first_frame(path, height, width, limits)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def prompt_words(prompt: Any) -> list[str]:
+    """The prompt's words, lower-case, in order, without repeats (the attention tab's choices)."""
+    if not isinstance(prompt, str):
+        return []
+    return list(dict.fromkeys(WORD.findall(prompt.lower())))
+
+
+def word_error(word: Any, prompt: Any) -> str | None:
+    words = prompt_words(prompt)
+    if not isinstance(word, str) or not word.strip():
+        return f"choose a word of the prompt: {', '.join(words) or '(the prompt is empty)'}"
+    if word.strip().lower() not in words:
+        return f"{word!r} is not in the prompt; choose one of: {', '.join(words) or '(the prompt is empty)'}"
+    return None
+
+
+class Checks:
+    """The demo's checks bound to one pipeline (its tokenizer, text length and frame size)."""
+
+    def __init__(self, pipe, limits: Limits = Limits()):
+        self.limits = limits
+        self.tokenizer = getattr(pipe, "tokenizer", None)
+        config = pipe.config
+        self.max_tokens = config.get("max_text_tokens")
+        self.height, self.width = int(config.get("height", 32)), int(config.get("width", 32))
+
+    def recipe(self, prompt, negative_prompt, seed, steps, guidance, frames, image) -> list[str | None]:
+        """One message-or-None per field, in this order."""
+        lim = self.limits
+        errors = [
+            prompt_error(prompt, self.tokenizer, self.max_tokens, limits=lim),
+            prompt_error(negative_prompt, self.tokenizer, self.max_tokens, limits=lim,
+                         name="negative prompt", required=False),
+            int_error("seed", seed, lim.seed),
+            int_error("steps", steps, lim.steps),
+            float_error("guidance", guidance, lim.guidance),
+            int_error("frames", frames, lim.frames),
+            image_error(image, self.height, self.width, lim),
+        ]
+        return errors
+
+
+def as_validations(errors: Sequence[str | None]) -> list[dict]:
+    """Checks -> the list of `gr.validate` a Gradio validator returns (one per input)."""
+    import gradio as gr
+
+    return [gr.validate(e is None, e or "") for e in errors]
+
+
+def raise_first(errors: Sequence[str | None]) -> None:
+    """Checks -> `gr.Error` with the first message (handlers re-check what validators checked)."""
+    import gradio as gr
+
+    for e in errors:
+        if e is not None:
+            raise gr.Error(e)
