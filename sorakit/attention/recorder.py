@@ -9,6 +9,7 @@ step (cond first, then uncond): each transformer call that holds conditional row
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from diffusers import WanTransformer3DModel
 from diffusers.models.transformers.transformer_wan import WanAttnProcessor
@@ -44,12 +45,17 @@ def check_indices(values, size: int, name: str) -> list[int] | None:
 
 
 def check_points(query) -> list[tuple[int, int, int]]:
+    """(frame, y, x) or a list of them -> list of int triples (range checked once the clip size is known)."""
     if query is None:
         return []
-    points = [query] if len(query) == 3 and all(isinstance(v, int) for v in query) else list(query)
+    is_int = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)  # noqa: E731
+    try:
+        points = [tuple(query)] if all(is_int(v) for v in query) else [tuple(p) for p in query]
+    except TypeError:
+        points = [query]
     for p in points:
-        if len(p) != 3 or not all(isinstance(v, int) and v >= 0 for v in p):
-            raise ValueError(f"query must be (frame, y, x) or a list of them, non-negative ints in pixels; got {p!r}")
+        if not isinstance(p, tuple) or len(p) != 3 or not all(is_int(v) and v >= 0 for v in p):
+            raise ValueError(f"query must be (frame, y, x) or a list of them, non-negative ints in pixels; got {query!r}")
     return [tuple(int(v) for v in p) for p in points]
 
 
@@ -190,7 +196,7 @@ class Recorder:
     def check_pixel(self, frame: int, y: int, x: int):
         F, H, W = self.pixel_shape
         for name, v, top in (("frame", frame, F), ("y", y, H), ("x", x, W)):
-            if not isinstance(v, (int,)) or not 0 <= v < top:
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v < top:
                 raise ValueError(f"{name}={v!r} is outside the clip: frame in [0, {F}), y in [0, {H}), x in [0, {W})")
 
     def token_frame(self, frame: int) -> int:

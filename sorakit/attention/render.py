@@ -17,7 +17,9 @@ def _colormap(cmap: str):
 
 def overlay(video, heat, alpha: float = 0.5, cmap: str = "inferno") -> np.ndarray:
     """(F, H, W, 3) float32 in [0, 1]: the video blended with `heat` (F, H, W) or (H, W) in [0, 1] as colour."""
-    frames = to_uint8(video).astype(np.float32) / 255
+    checked = to_uint8(video)  # validates shape and range
+    video = video.detach().cpu().numpy() if hasattr(video, "detach") else np.asarray(video)
+    frames = checked / np.float32(255) if video.dtype == np.uint8 else np.clip(video, 0, 1).astype(np.float32)
     heat = np.asarray(heat, np.float32)
     if heat.ndim == 2:
         heat = np.broadcast_to(heat, frames.shape[:3])
