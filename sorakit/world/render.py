@@ -63,7 +63,12 @@ def _static_layer(scene: Scene, cam: Camera) -> np.ndarray:
 
 
 def render(scene: Scene, traj: Trajectory, height: int = 32, width: int = 32):
-    """-> video (F, H, W, 3) float32 in [0, 1], masks (F, n, H, W) bool of each ball's visible pixels."""
+    """-> video (F, H, W, 3) float32 in [0, 1], masks (F, n, H, W) bool of each ball's visible pixels.
+
+    A pixel is in a ball's mask when more than half of it shows that ball: its own coverage times
+    what the balls drawn over it leave uncovered. So masks never overlap, and a mask pixel is
+    always mostly the ball's colour.
+    """
     cam = Camera(height, width)
     cols, rows = cam.grid()
     static = _static_layer(scene, cam)
@@ -71,13 +76,15 @@ def render(scene: Scene, traj: Trajectory, height: int = 32, width: int = 32):
     video = np.empty((frames, height, width, 3), np.float32)
     masks = np.zeros((frames, n, height, width), bool)
     centres = cam.to_pixels(traj.pos)
+    shown = np.zeros((n, height, width), np.float32)  # how much of each pixel shows each ball
     for f in range(frames):
         img = static.copy()
         for i, ball in enumerate(scene.balls):  # later balls are drawn over earlier ones
             d = np.hypot(cols - centres[f, i, 0], rows - centres[f, i, 1])
             cover = np.clip(ball.radius * cam.scale + 0.5 - d, 0, 1).astype(np.float32)
             img = img * (1 - cover[..., None]) + np.asarray(ball.rgb, np.float32) * cover[..., None]
-            masks[f, :i] &= ~(cover > 0.5)
-            masks[f, i] = cover > 0.5
+            shown[:i] *= 1 - cover
+            shown[i] = cover
         video[f] = img
+        masks[f] = shown > 0.5
     return np.clip(video, 0, 1), masks

@@ -30,6 +30,9 @@ SCENARIOS = ("drop", "throw", "roll", "collide", "hoop", "several")
 DIRECTIONS = ("left", "right")
 BOUNCINESS = {"bouncy": (0.75, 0.9), "dead": (0.15, 0.3)}
 OUTCOMES = ("in", "miss")
+# Largest radius each scenario's layout holds without starting a ball inside a wall, another ball
+# or (hoop) putting the outer rim beyond the wall; the sampled sizes are all within every limit.
+MAX_RADIUS = {"drop": 2.5, "throw": 2.5, "roll": 2.5, "collide": 2.4, "hoop": 1.25, "several": 1.6}
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,12 @@ def sample_scene(
     if not 0 <= ball_restitution <= 1:
         raise ValueError(f"ball_restitution must be in [0, 1], got {ball_restitution!r}")
     rng = np.random.default_rng(seed)
-    scenario = _choice(rng, SCENARIOS, "scenario", scenario)
+    drawn = _choice(rng, SCENARIOS, "scenario", scenario)
+    # An outcome only exists for hoop shots, so asking for one picks the scenario (the draw above
+    # still happens, keeping every other seed's scene unchanged).
+    scenario = "hoop" if scenario is None and outcome is not None else drawn
+    if radius is not None and radius > MAX_RADIUS[scenario]:
+        raise ValueError(f"radius must be at most {MAX_RADIUS[scenario]} for scenario {scenario!r}, got {radius!r}")
     if size is not None:
         _choice(rng, tuple(SIZES), "size", size)
     if direction is not None:
@@ -141,7 +149,9 @@ def sample_scene(
     if outcome is not None:
         _choice(rng, OUTCOMES, "outcome", outcome)
         if scenario != "hoop":
-            raise ValueError("outcome ('in'/'miss') only applies to scenario='hoop'")
+            raise ValueError(f"outcome ('in'/'miss') only applies to scenario='hoop', got scenario={scenario!r}")
+    if isinstance(colors, str):
+        colors = (colors,)
     wanted = list(colors or ()) + ([color] if color else [])
     for c in wanted:
         _choice(rng, tuple(COLORS), "color", c)
@@ -179,7 +189,11 @@ class _Ctx:
 
     def pick_size(self) -> tuple[str, float]:
         size = self.size or _choice(self.rng, tuple(SIZES), "size", None)
-        return size, (self.radius if self.radius is not None else SIZES[size])
+        if self.radius is None:
+            return size, SIZES[size]
+        if self.size is None:  # name the size the radius looks like, so captions stay true
+            size = min(SIZES, key=lambda s: abs(SIZES[s] - self.radius))
+        return size, self.radius
 
     def pick_direction(self) -> tuple[str, float]:
         d = self.direction or _choice(self.rng, DIRECTIONS, "direction", None)
@@ -198,6 +212,11 @@ class _Ctx:
         return float(np.sqrt(max(2 * self.gravity * (top - y), 0.0)))
 
 
+def _inside(x: float, r: float) -> float:
+    """Keep a ball's start clear of the walls (matters only for radii set beyond the sampled sizes)."""
+    return float(np.clip(x, r + 0.02, WORLD_WIDTH - r - 0.02))
+
+
 def _drop(ctx: _Ctx, palette) -> Scene:
     size, r = ctx.pick_size()
     bounce, e = ctx.pick_restitution()
@@ -209,7 +228,7 @@ def _throw(ctx: _Ctx, palette) -> Scene:
     size, r = ctx.pick_size()
     direction, sign = ctx.pick_direction()
     bounce, e = ctx.pick_restitution()
-    x0 = 5.0 - sign * ctx.uniform(2.0, 3.8)
+    x0 = _inside(5.0 - sign * ctx.uniform(2.0, 3.8), r)
     y0 = ctx.uniform(1.0 + r, 4.5)
     speed = ctx.launch_speed(2.0, 4.0)
     vy = min(ctx.uniform(1.5, 6.0), ctx.apex_cap(y0, r))
@@ -221,7 +240,7 @@ def _roll(ctx: _Ctx, palette) -> Scene:
     size, r = ctx.pick_size()
     direction, sign = ctx.pick_direction()
     bounce, e = ctx.pick_restitution()
-    x0 = 5.0 - sign * ctx.uniform(2.0, 3.8)
+    x0 = _inside(5.0 - sign * ctx.uniform(2.0, 3.8), r)
     ball = Ball(palette[0], size, r, x0, r, sign * ctx.launch_speed(1.5, 4.0), 0.0, e)
     return Scene(balls=(ball,), direction=direction, bounciness=bounce, **ctx.scene_kw)
 
@@ -234,7 +253,7 @@ def _collide(ctx: _Ctx, palette) -> Scene:
     for color, sign in zip(palette, (1.0, -1.0)):
         size, r = ctx.pick_size()
         speed = ctx.launch_speed(2.0, 4.0)
-        x0 = 5.0 - sign * ctx.uniform(2.2, 3.6)
+        x0 = _inside(5.0 - sign * ctx.uniform(2.2, 3.6), r)
         balls.append(Ball(color, size, r, x0, max(y0, r), sign * speed, min(vy, ctx.apex_cap(y0, r)), 0.8))
     return Scene(balls=tuple(balls), **ctx.scene_kw)
 

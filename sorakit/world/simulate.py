@@ -29,6 +29,12 @@ class Trajectory:
     vel: np.ndarray  # (F, n, 2) world units / s
     events: list[Event] = field(default_factory=list)
     outcome: str | None = None  # hoop scenes: "in" or "miss"
+    # (F, n): the fastest impact (normal speed, world units/s) among the contacts each ball began
+    # during the frame interval ending at frame f (0 at frame 0 and where none began). Every contact
+    # counts, also bounces too slow to be events. Velocity only jumps at such impacts (rolling,
+    # resting and sliding are smooth), so central differences are valid where both intervals
+    # around a frame are ~0.
+    impacts: np.ndarray | None = None
 
     def count(self, kind: str, obj: int | None = None) -> int:
         return sum(e.kind == kind and (obj is None or obj in e.objects) for e in self.events)
@@ -73,8 +79,14 @@ def simulate(scene: Scene) -> Trajectory:
     space.iterations = 30
     _static_world(space, scene)
     bodies = _ball_bodies(space, scene)
-    clock = {"t": 0.0}
+    n, frames = len(bodies), scene.num_frames
+    clock = {"t": 0.0, "interval": 0}  # interval f: the internal steps from frame f-1 to frame f
     events: list[Event] = []
+    impacts = np.zeros((frames, n))
+
+    def impact(i: int, speed: float) -> None:
+        f = clock["interval"]
+        impacts[f, i] = max(impacts[f, i], speed)
 
     def frame_of(t: float) -> int:
         return min(int(round(t * scene.fps)), scene.num_frames - 1)
@@ -83,6 +95,7 @@ def simulate(scene: Scene) -> Trajectory:
         def begin(arbiter, _space, _data):
             ball = next(s for s in arbiter.shapes if s.collision_type == _BALL)
             speed = abs(float(np.dot(ball.body.velocity, arbiter.normal)))
+            impact(ball.ball_index, speed)
             if speed >= _MIN_IMPACT:
                 events.append(Event(kind, frame_of(clock["t"]), clock["t"], (ball.ball_index,), speed))
         return begin
@@ -92,6 +105,8 @@ def simulate(scene: Scene) -> Trajectory:
         arbiter.restitution = scene.ball_restitution
         if arbiter.is_first_contact:
             rel = np.dot(a.body.velocity - b.body.velocity, arbiter.normal)
+            impact(a.ball_index, abs(float(rel)))
+            impact(b.ball_index, abs(float(rel)))
             events.append(Event("collision", frame_of(clock["t"]), clock["t"],
                                 tuple(sorted((a.ball_index, b.ball_index))), abs(float(rel))))
 
@@ -100,29 +115,30 @@ def simulate(scene: Scene) -> Trajectory:
     space.on_collision(_BALL, _RIM, begin=on_static("rim_hit"))
     space.on_collision(_BALL, _BALL, pre_solve=on_balls)
 
-    n, frames = len(bodies), scene.num_frames
     pos, vel = np.zeros((frames, n, 2)), np.zeros((frames, n, 2))
     substeps = max(1, int(round(SIM_HZ / scene.fps)))
     dt = 1.0 / (scene.fps * substeps)
-    hoop_frame = None
+    hoop_time = None
     for f in range(frames):
         pos[f] = [tuple(b.position) for b in bodies]
         vel[f] = [tuple(b.velocity) for b in bodies]
         if f == frames - 1:
             break
+        clock["interval"] = f + 1
         for _ in range(substeps):
             y_before = bodies[0].position.y
             space.step(dt)
             clock["t"] += dt
-            if scene.hoop is not None and hoop_frame is None and _through_hoop(scene, bodies[0], y_before):
-                hoop_frame = frame_of(clock["t"])
-    traj = Trajectory(np.arange(frames) / scene.fps, pos, vel, events)
+            if scene.hoop is not None and hoop_time is None and _through_hoop(scene, bodies[0], y_before):
+                hoop_time = clock["t"]
+    traj = Trajectory(np.arange(frames) / scene.fps, pos, vel, events, impacts=impacts)
     if scene.hoop is not None:
-        traj.outcome = "in" if hoop_frame is not None else "miss"
-        if hoop_frame is not None:
-            events.append(Event("hoop_in", hoop_frame, hoop_frame / scene.fps, (0,)))
+        traj.outcome = "in" if hoop_time is not None else "miss"
+        if hoop_time is not None:
+            events.append(Event("hoop_in", frame_of(hoop_time), hoop_time, (0,)))
         else:
-            events.append(Event("hoop_miss", _miss_frame(scene, pos[:, 0]), 0.0, (0,)))
+            miss = _miss_frame(scene, pos[:, 0])
+            events.append(Event("hoop_miss", miss, miss / scene.fps, (0,)))
         events.sort(key=lambda e: (e.frame, e.time))
     return traj
 

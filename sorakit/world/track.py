@@ -1,8 +1,12 @@
 """Parse a clip back into per-object tracks by colour segmentation.
 
-Every pixel is explained as background blended with one palette colour: its coverage is the
-projection of (pixel - background) onto (colour - background), kept where the residual is small.
-The coverage-weighted centroid gives sub-pixel positions on anti-aliased renders.
+Every pixel is explained as background blended with one colour: its coverage is the projection
+of (pixel - background) onto (colour - background), kept where the residual is small. The
+explanations compete: a pixel counts only for the colour (of the palette, or the floor and hoop)
+that explains it best. Without that, the faint anti-aliased rim of a blue ball (or of the hoop)
+is explained almost as well by cyan or purple, which gave ghost tracks of absent colours and
+pulled centroids by pixels. The coverage-weighted centroid gives sub-pixel positions on
+anti-aliased renders.
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .render import BACKGROUND, Camera
+from .render import BACKGROUND, FLOOR, HOOP, Camera
 from .scene import COLORS
 
 
@@ -28,13 +32,53 @@ class Track:
         return {k: np.asarray(v).tolist() for k, v in vars(self).items()}
 
 
+_SCENERY = (FLOOR, HOOP)  # static things drawn over the background that are not objects
+
+
+def _explain(video: np.ndarray, rgbs, tolerance: float) -> np.ndarray:
+    """(K, F, H, W): coverage of each of `rgbs`, each pixel given to the one that explains it best.
+
+    The scenery colours compete too (their coverage is not returned).
+    """
+    axes = np.asarray(list(rgbs) + list(_SCENERY), np.float32) - BACKGROUND
+    norm2 = (axes * axes).sum(1)
+    rel = np.asarray(video, np.float32) - BACKGROUND
+    dot = rel @ axes.T  # (F, H, W, K)
+    alpha = np.clip(dot / norm2, 0, 1)
+    # |rel - alpha axis|^2 without building the (F, H, W, K, 3) differences
+    residual2 = (rel * rel).sum(-1, keepdims=True) - alpha * (2 * dot - alpha * norm2)
+    best = residual2.argmin(-1)
+    ok = np.take_along_axis(residual2, best[..., None], -1)[..., 0] < tolerance**2
+    out = np.zeros((len(rgbs),) + best.shape, np.float32)
+    for k in range(len(rgbs)):
+        hit = ok & (best == k)
+        out[k][hit] = alpha[..., k][hit]
+    return out
+
+
+def _drop_specks(cov: np.ndarray, min_area: float) -> np.ndarray:
+    """Zero the connected bits of one frame's coverage that hold less than `min_area` pixels.
+
+    Where two balls' anti-aliased edges share a pixel the blend can match a third colour (red +
+    blue reads as purple); such specks sit far from that colour's ball and would drag its centroid.
+    """
+    if not cov.any():
+        return cov
+    n, labels = cv2.connectedComponents((cov > 0).astype(np.uint8), connectivity=8)
+    mass = np.bincount(labels.ravel(), weights=cov.ravel(), minlength=n)
+    keep = mass >= min_area
+    keep[0] = False  # label 0 is the uncovered rest
+    return np.where(keep[labels], cov, 0.0).astype(np.float32)
+
+
 def coverage(video: np.ndarray, rgb, tolerance: float = 0.18) -> np.ndarray:
-    """(F, H, W) in [0, 1]: how much of each pixel the colour `rgb` explains."""
-    axis = np.asarray(rgb, np.float32) - BACKGROUND
-    rel = video - BACKGROUND
-    alpha = np.clip(rel @ axis / (axis @ axis), 0, 1)
-    residual = np.linalg.norm(rel - alpha[..., None] * axis, axis=-1)
-    return np.where(residual < tolerance, alpha, 0.0).astype(np.float32)
+    """(F, H, W) in [0, 1]: how much of each pixel the colour `rgb` explains.
+
+    A pixel better explained by another palette colour, the floor or the hoop counts 0.
+    """
+    rgb = tuple(float(v) for v in rgb)
+    others = [c for c in COLORS.values() if not np.allclose(c, rgb)]
+    return _explain(video, [rgb] + others, tolerance)[0]
 
 
 def _check_video(video) -> np.ndarray:
@@ -55,9 +99,17 @@ def track(video, colors=None, min_area: float = 1.5, tolerance: float = 0.18) ->
     frames, height, width, _ = video.shape
     cam = Camera(height, width)
     cols, rows = cam.grid()
+    names = list(colors or COLORS)
+    unknown = [c for c in names if c not in COLORS]
+    if unknown:
+        raise ValueError(f"unknown colour(s) {unknown}; allowed: {', '.join(COLORS)}")
+    palette = names + [c for c in COLORS if c not in names]
+    covs = _explain(video, [COLORS[c] for c in palette], tolerance)
     tracks = {}
-    for name in colors or COLORS:
-        cov = coverage(video, COLORS[name], tolerance)
+    for name, cov in zip(names, covs):
+        if cov.sum() < min_area:
+            continue
+        cov = np.stack([_drop_specks(c, min_area) for c in cov])
         area = cov.sum(axis=(1, 2))
         present = area >= min_area
         if not present.any():
