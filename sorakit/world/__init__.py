@@ -5,6 +5,7 @@ scene -> simulate -> render -> captions; `sample()` bundles them into a Clip wit
 """
 from .clip import Clip, States, clip_of, sample
 from .dataset import WorldClips, to_model_space
+from .parse_floor import parse_floor
 from .preview import preview
 from .render import Camera, render
 from .scene import BOUNCINESS, COLORS, DIRECTIONS, GRAVITY, OUTCOMES, SCENARIOS, SIZES, Ball, Hoop, Scene, sample_scene, with_balls
@@ -14,5 +15,5 @@ from .track import Track, coverage, track
 __all__ = [
     "Ball", "BOUNCINESS", "COLORS", "Camera", "Clip", "DIRECTIONS", "Event", "GRAVITY", "Hoop", "OUTCOMES",
     "SCENARIOS", "SIZES", "Scene", "States", "Track", "Trajectory", "WorldClips", "clip_of", "coverage",
-    "preview", "render", "sample", "sample_scene", "simulate", "to_model_space", "track", "with_balls",
+    "parse_floor", "preview", "render", "sample", "sample_scene", "simulate", "to_model_space", "track", "with_balls",
 ]
