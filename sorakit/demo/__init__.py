@@ -5,7 +5,7 @@
 
 Files: app.py (the Blocks), handlers.py (what the buttons do), validation.py (what is accepted),
 recipe.py (a clip's recipe + result cache), views.py (tables/images), files.py (temp outputs),
-components.py (number inputs that leave range checks to the validator), launch.py.
+components.py (inputs that leave checks to the validator), launch.py.
 """
 import os
 

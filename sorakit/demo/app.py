@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .components import Number, Slider
+from .components import Image, Number, Slider
 from .files import OutputDir
 from .handlers import Handlers
-from .validation import prompt_words
 
 QUEUE_SIZE = 16  # waiting jobs; at a few seconds per clip on 2 cores that is about a minute of wait
 CACHE_SECONDS = 3600  # files served to browsers are deleted after an hour (and all on shutdown)
@@ -26,12 +25,6 @@ A tiny spacetime diffusion transformer trained on a 2D physics world, running on
 Describe a clip (balls, colours, sizes, throws, bounces, hoops), press **Generate**, then look at
 what each word attends to (**Attention**) and whether the clip obeys physics (**Physics**).
 The Attention and Physics tabs use the inputs on the left, so they analyse the clip you generated."""
-
-
-def _word_choices(prompt: str, current: str | None):
-    words = prompt_words(prompt)
-    value = current if current in words else (words[0] if words else None)
-    return gr.Dropdown(choices=words, value=value)
 
 
 def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None = None) -> gr.Blocks:
@@ -52,8 +45,8 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
                 steps = Slider(*lim.steps, value=20, step=1, label="Steps")
                 guidance = Slider(*lim.guidance, value=4.0, step=0.5, label="Guidance")
                 frames = Slider(*lim.frames, value=int(pipe.config.get("num_frames", 16)), step=1, label="Frames")
-                image = gr.Image(label="First frame (optional: image-to-video)", type="filepath",
-                                 sources=["upload", "clipboard"], height=180)
+                image = Image(label="First frame (optional: image-to-video)", type="filepath",
+                                 sources=["upload", "clipboard"], image_mode=None, height=180)
                 run = gr.Button("Generate", variant="primary", elem_id="generate")
             with gr.Column():
                 with gr.Tab("Clip"):
@@ -79,7 +72,7 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
               validator=handlers.check_generate, api_name="generate", concurrency_id=model,
               concurrency_limit=1, show_progress_on=[video]
               ).success(handlers.show_gallery, session, gallery, queue=False, api_visibility="private")
-        prompt.change(_word_choices, [prompt, word], word, queue=False, api_visibility="private")
+        prompt.change(handlers.word_choices, [prompt, word], word, queue=False, api_visibility="private")
         show_attention.click(handlers.attention, [prompt, word, *recipe], attention_video,
                              validator=handlers.check_attention, api_name="attention",
                              concurrency_id=model, concurrency_limit=1)

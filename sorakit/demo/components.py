@@ -30,3 +30,19 @@ class Number(gr.Number):
 
     def preprocess(self, payload: Any) -> Any:
         return _as_sent(payload)
+
+
+class Image(gr.Image):
+    """An image upload passed on as its cached file path, unopened.
+
+    gr.Image decodes the upload while preprocessing, so a file that is not an image fails there as an
+    opaque HTTP 400; the validator opens it instead (header first, refusing huge images before
+    decoding) and says what is wrong. Gradio has already checked that the path is an upload.
+    """
+
+    is_template = True  # rendered by the frontend's Image
+
+    def preprocess(self, payload: Any) -> Any:
+        if payload is None or (payload.url or "").startswith("data:") or payload.path is None:
+            return super().preprocess(payload)
+        return str(payload.path)

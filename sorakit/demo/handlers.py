@@ -15,8 +15,8 @@ import numpy as np
 from ..media import export
 from .files import OutputDir
 from .recipe import Recipe, ResultCache
-from .validation import Checks, Limits, as_validations, load_first_frame, raise_first, word_error
-from .views import figure_to_image, gallery_items, verdict_markdown
+from .validation import Checks, Limits, as_validations, load_first_frame, normalize, raise_first, word_error
+from .views import figure_to_image, gallery_items, report_markdown
 
 GALLERY_SIZE = 12  # clips kept in a browser session's gallery
 
@@ -95,24 +95,28 @@ class Handlers:
     # --- /attention -------------------------------------------------------------------------------
     def check_attention(self, prompt, word, negative_prompt, seed, steps, guidance, frames, image):
         errors = self.checks.recipe(prompt, negative_prompt, seed, steps, guidance, frames, image)
-        return as_validations([errors[0], word_error(word, prompt), *errors[1:]])
+        return as_validations([errors[0], word_error(word, self.checks.words(prompt)), *errors[1:]])
 
     def attention(self, prompt: str, word: str, negative_prompt: str = "", seed: int = 0, steps: int = 20,
                   guidance: float = 4.0, frames: int = 16, image: str | None = None,
                   progress=gr.Progress(track_tqdm=True)) -> str:
         """The clip of this recipe with the chosen word's cross-attention heat laid over it (mp4)."""
         recipe = self._recipe(prompt, negative_prompt, seed, steps, guidance, frames, image)
-        raise_first([word_error(word, prompt)])
+        raise_first([word_error(word, self.checks.words(prompt))])
         from .. import attention
 
         progress(0, desc="sampling with attention capture")
         video, cap = self._sample(recipe, capture=True)
         try:
-            heat = cap.word_map(word.strip().lower())
+            heat = cap.word_map(word)
         except (KeyError, ValueError) as exc:
             raise gr.Error(f"no attention map for {word!r}: {exc}") from None
-        overlay = attention.overlay(video, heat)
-        return self._export(overlay, recipe, "attention", attention_word=word.strip().lower())
+        return self._export(attention.overlay(video, heat), recipe, "attention", attention_word=normalize(word))
+
+    def word_choices(self, prompt: str, current: str | None = None):
+        """The Attention tab's word list follows the prompt (keeps the chosen word while it is there)."""
+        words = self.checks.words(prompt)
+        return gr.Dropdown(choices=words, value=current if current in words else (words[0] if words else None))
 
     # --- /probe -----------------------------------------------------------------------------------
     def check_probe(self, prompt, negative_prompt, seed, steps, guidance, frames, image):
@@ -131,4 +135,4 @@ class Handlers:
             report = probes.run(video, prompt=recipe.prompt)
         except ValueError as exc:
             raise gr.Error(f"the probes could not read this clip: {exc}") from None
-        return verdict_markdown(report.verdicts), figure_to_image(report.plot()), report.to_dict()
+        return report_markdown(report), figure_to_image(report.plot()), report.to_dict()

@@ -9,16 +9,14 @@ the sliders' own min/max, whose preprocessing error reaches API clients only as 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..attention.words import merge_words, normalize
 from ..pipeline import MAX_PROMPT_CHARS
-
-WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 @dataclass(frozen=True)
@@ -101,19 +99,13 @@ def image_error(path: Any, height: int, width: int, limits: Limits = Limits()) -
     return None
 
 
-def prompt_words(prompt: Any) -> list[str]:
-    """The prompt's words, lower-case, in order, without repeats (the attention tab's choices)."""
-    if not isinstance(prompt, str):
-        return []
-    return list(dict.fromkeys(WORD.findall(prompt.lower())))
-
-
-def word_error(word: Any, prompt: Any) -> str | None:
-    words = prompt_words(prompt)
-    if not isinstance(word, str) or not word.strip():
-        return f"choose a word of the prompt: {', '.join(words) or '(the prompt is empty)'}"
-    if word.strip().lower() not in words:
-        return f"{word!r} is not in the prompt; choose one of: {', '.join(words) or '(the prompt is empty)'}"
+def word_error(word: Any, words: list[str]) -> str | None:
+    """`word` must be one of the prompt's `words` (as attention maps split them)."""
+    choices = ", ".join(words) or "(the prompt has no words)"
+    if not isinstance(word, str) or not normalize(word):
+        return f"choose a word of the prompt: {choices}"
+    if normalize(word) not in words:
+        return f"{word!r} is not a word of the prompt; choose one of: {choices}"
     return None
 
 
@@ -126,6 +118,13 @@ class Checks:
         config = pipe.config
         self.max_tokens = config.get("max_text_tokens")
         self.height, self.width = int(config.get("height", 32)), int(config.get("width", 32))
+
+    def words(self, prompt: Any) -> list[str]:
+        """The prompt's words as the attention maps name them (sub-words merged, lower case, no repeats)."""
+        if not isinstance(prompt, str) or not prompt.strip() or self.tokenizer is None:
+            return []
+        ids = self.tokenizer(prompt, truncation=True, max_length=self.max_tokens).input_ids
+        return list(dict.fromkeys(w for w, _ in merge_words(self.tokenizer, ids)))
 
     def recipe(self, prompt, negative_prompt, seed, steps, guidance, frames, image) -> list[str | None]:
         """One message-or-None per field, in this order."""

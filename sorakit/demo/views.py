@@ -2,53 +2,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 import numpy as np
 
-PASS, FAIL = "✅", "❌"
+MARKS = {True: "✅ pass", False: "❌ fail", None: "➖ n/a"}
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return PASS if value else FAIL
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.3g}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _rows(verdicts: Any) -> Iterable[tuple[str, Any]]:
-    if isinstance(verdicts, Mapping):
-        yield from verdicts.items()
-        return
-    for i, v in enumerate(verdicts or []):
-        name = getattr(v, "name", None) or (v.get("name") if isinstance(v, Mapping) else None) or f"#{i + 1}"
-        yield str(name), v
-
-
-def _describe(value: Any) -> str:
-    """A verdict may be a bool, a word, or an object/dict with passed/ok + a message or value."""
-    if isinstance(value, Mapping):
-        get = value.get
+def report_markdown(report: Any) -> str:
+    """A ProbeReport as a table: probe, verdict, reason (probes that could not run say why)."""
+    results = getattr(report, "results", None)
+    if results is None:  # a report with verdicts only
+        rows = [(name, MARKS[bool(v)], "") for name, v in dict(report.verdicts).items()]
     else:
-        def get(k, default=None):
-            return getattr(value, k, default)
-    passed = next((get(k) for k in ("passed", "ok", "pass_", "verdict") if get(k) is not None), None)
-    detail = next((get(k) for k in ("message", "detail", "reason", "value") if get(k) is not None), None)
-    if passed is None and detail is None:
-        return _cell(value)
-    parts = [_cell(passed)] if passed is not None else []
-    if detail is not None:
-        parts.append(_cell(detail))
-    return " ".join(parts)
-
-
-def verdict_markdown(verdicts: Any) -> str:
-    rows = [(str(name), _describe(v)) for name, v in _rows(verdicts)]
+        rows = [(name, MARKS[r.passed], r.reason) for name, r in results.items()]
     if not rows:
-        return "_No verdicts: the probes found nothing to check in this clip._"
-    lines = ["| check | verdict |", "|---|---|"]
-    lines += [f"| {_cell(name)} | {text} |" for name, text in rows]
+        return "_No probe could judge this clip._"
+    passed = getattr(report, "passed", None)
+    head = {True: "**All probes that ran passed.**", False: "**Some probes failed.**",
+            None: "**No probe could run on this clip.**"}[passed]
+    lines = [head, "", "| probe | verdict | why |", "|---|---|---|"]
+    lines += [f"| {_cell(name)} | {mark} | {_cell(reason)} |" for name, mark, reason in rows]
     return "\n".join(lines)
 
 
