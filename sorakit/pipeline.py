@@ -165,8 +165,9 @@ class SpacetimePipeline(DiffusionPipeline):
         callback_on_step_end_tensor_inputs: list[str] | None = None,
     ):
         # 1. Check inputs
-        num_frames = num_frames or self.config.num_frames
-        height, width = height or self.config.height, width or self.config.width
+        num_frames = self.config.num_frames if num_frames is None else num_frames
+        height = self.config.height if height is None else height
+        width = self.config.width if width is None else width
         callback_on_step_end_tensor_inputs = callback_on_step_end_tensor_inputs or ["latents"]
         self.check_inputs(prompt, negative_prompt, frames, num_frames, height, width, num_inference_steps,
                           guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs)

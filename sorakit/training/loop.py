@@ -131,7 +131,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         log.flush()
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             save_checkpoint(ckpt, model, ema, opt, step, asdict(cfg))
-            export_weights(pipe, out / "pipeline")
+            export_weights(pipe, out / "pipeline", step)
     bar.close()
     return {"step": step, "loss_first": history[:20], "loss_last": history[-20:]}
 
@@ -147,9 +147,11 @@ def world_preview_gif(videos, captions, path, fps):
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
 
 
-def export_weights(pipe, folder: Path) -> None:
+def export_weights(pipe, folder: Path, step: int | None = None) -> None:
     """The EMA transformer plus pipeline settings: what `sorakit.load(folder)` reads (no MiniLM copy)."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     pipe.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
     keys = ("num_frames", "height", "width", "fps", "max_text_tokens")
-    (folder / "sorakit.json").write_text(json.dumps({"pipeline": {k: pipe.config[k] for k in keys}}, indent=1))
+    meta = {"pipeline": {k: pipe.config[k] for k in keys}, "training": {"step": step}}
+    (folder / "sorakit.json").write_text(json.dumps(meta, indent=1))
