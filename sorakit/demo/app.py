@@ -11,6 +11,7 @@ import gradio as gr
 from .components import Image, Number, Slider
 from .files import OutputDir
 from .handlers import Handlers
+from .queue_guard import bound_queue
 
 QUEUE_SIZE = 16  # waiting jobs; at a few seconds per clip on 2 cores that is about a minute of wait
 CACHE_SECONDS = 3600  # files served to browsers are deleted after an hour (and all on shutdown)
@@ -81,6 +82,7 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
                          concurrency_id=model, concurrency_limit=1)
 
     app.queue(max_size=queue_size, default_concurrency_limit=1)
+    bound_queue(app)
     app.sorakit_handlers = handlers
     _close = app.close
 
