@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from sorakit import attention
-from sorakit.attention.processors import cross_qk, self_qk, softmax_chunk
 
 PROMPT = "a red ball is thrown leftward and bounces"
 RUN = dict(num_inference_steps=2, guidance_scale=4.0, output_type="np")
@@ -46,21 +45,25 @@ def test_processors_restored_on_error(tiny_pipe):
 
 
 def test_recorded_probabilities_reproduce_the_attention_output(tiny_pipe):
-    """The q/k the processors use give, through softmax @ v, exactly what WanAttnProcessor outputs."""
-    torch.manual_seed(1)
-    block = tiny_pipe.transformer.blocks[1]
-    hs, text = torch.randn(1, 1024, 128), torch.randn(1, 32, 128)
-    rope = tiny_pipe.transformer.rope(torch.zeros(1, 7, 16, 32, 32))
-    for attn, ctx, args in ((block.attn2, text, (text, None, None)), (block.attn1, hs, (None, None, rope))):
-        want = attn.processor(attn, hs, *args)
-        q, k = cross_qk(attn, hs, text) if ctx is text else self_qk(attn, hs, rope)
-        v = attn.to_v(ctx).unflatten(-1, (attn.heads, -1))
-        got = torch.einsum("bhcs,bshd->bchd", softmax_chunk(q, k), v).flatten(2)
-        torch.testing.assert_close(attn.to_out[0](got), want, atol=1e-5, rtol=1e-4)
-    rows = torch.tensor([5, 700])  # the query subset gives the same rows
-    q_sub, _ = self_qk(block.attn1, hs, rope, queries=rows)
-    q_all, _ = self_qk(block.attn1, hs, rope)
-    torch.testing.assert_close(q_sub, q_all[:, rows])
+    """Per-head recorded probabilities @ values give exactly what the model's attention layers output."""
+    long = " and ".join(f"a {c} ball" for c in ("red", "blue", "green", "cyan", "purple", "yellow", "red", "blue"))
+    block, seen, probs = tiny_pipe.transformer.blocks[1], {}, {}
+    handles = [getattr(block, name).register_forward_hook(
+        lambda m, args, out, name=name: seen.__setitem__(name, (args, out))) for name in ("attn1", "attn2")]
+    x, t = torch.randn(1, 7, 16, 32, 32, generator=torch.Generator().manual_seed(1)), torch.tensor([500.0])
+    for head in (0, 1):
+        with attention.capture(tiny_pipe, layers=[1], heads=[head], query=[(3, 5, 7), (9, 30, 2)]) as cap:
+            tiny_pipe.transformer(x, t, tiny_pipe.encode_prompt([long]))
+        probs[head] = cap.records[0][("cross", 1)][0], cap.records[0][("rows", 1)][0]
+    for handle in handles:
+        handle.remove()
+    assert probs[0][0].shape == (1024, 32)  # no padding: renormalization is the identity here
+    for name, which, rows in (("attn2", 0, slice(None)), ("attn1", 1, [201, 632])):
+        (hs, ehs, *_), want = seen[name]
+        attn = getattr(block, name)
+        v = attn.to_v(hs if ehs is None else ehs)[0].unflatten(-1, (2, -1))  # (S, h, d)
+        got = torch.cat([probs[h][which] @ v[:, h] for h in (0, 1)], -1)
+        torch.testing.assert_close(attn.to_out[0](got), want[0, rows], atol=1e-5, rtol=1e-4)
 
 
 def test_records_are_distributions_over_real_tokens(run):

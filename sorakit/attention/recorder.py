@@ -120,7 +120,9 @@ class Recorder:
             raise ValueError(f"attention.capture needs diffusers' WanAttnProcessor on every block, found "
                              f"{type(proc).__name__}; call pipe.transformer.set_attn_processor(WanAttnProcessor()) first")
         self._originals.append((attn, proc))
-        attn.set_processor(cls(self, layer, proc, self.heads))
+        recording = cls(self, layer, proc, self.heads)
+        attn.set_processor(recording)
+        self._handles.extend(recording.hooks(attn))
 
     def remove(self):
         for attn, proc in reversed(self._originals):

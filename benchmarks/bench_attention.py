@@ -1,0 +1,94 @@
+"""Cost of attention capture: sampling time with capture vs without, and the memory it keeps.
+
+Targets (issue 5): cross-attention capture <= 1.25x the time of plain sampling, with a query map
+<= 1.5x. The modes are interleaved over repeats and medians taken, so all ratios come from one run
+on the same (possibly busy) machine. Memory is what the capture stores (torch tensors, counted),
+plus the bound on the transient score chunk. Prints one JSON document.
+
+Model: the shipped weights if present, else the newest training export (copied to a temp dir),
+else the default architecture untrained (same cost).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sorakit import attention  # noqa: E402
+from sorakit.attention.processors import CHUNK_ELEMENTS  # noqa: E402
+from sorakit.loading import WEIGHTS_DIR, assemble, load  # noqa: E402
+from sorakit.model import build_transformer  # noqa: E402
+
+PROMPT = "a red ball is thrown to the right and bounces twice"
+STEPS, REPEATS = 20, 5
+MODES = {
+    "plain": None,
+    "cross": {},
+    "query": {"query": (12, 16, 16)},
+    "temporal": {"temporal": True},
+}
+TARGETS = {"cross": 1.25, "query": 1.5}
+
+
+def pick_model():
+    if (WEIGHTS_DIR / "transformer" / "config.json").exists():
+        return load(), "shipped (sorakit/weights)"
+    export = ROOT / "runs" / "shipped" / "pipeline"
+    if (export / "transformer" / "config.json").exists():
+        tmp = Path(tempfile.mkdtemp()) / "pipeline"
+        shutil.copytree(export, tmp)
+        return load(tmp), "training snapshot (runs/shipped/pipeline)"
+    return assemble(build_transformer().eval()), "default config, untrained"
+
+
+def run(pipe, kwargs):
+    gen = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    if kwargs is None:
+        pipe(PROMPT, generator=gen, num_inference_steps=STEPS, output_type="np")
+        return time.perf_counter() - start, 0
+    with attention.capture(pipe, **kwargs) as cap:
+        pipe(PROMPT, generator=gen, num_inference_steps=STEPS, output_type="np")
+    return time.perf_counter() - start, cap.nbytes
+
+
+def main():
+    torch.set_num_threads(1)
+    pipe, source = pick_model()
+    pipe.set_progress_bar_config(disable=True)
+    run(pipe, {})  # warm-up
+    times = {m: [] for m in MODES}
+    stored = {}
+    for _ in range(REPEATS):
+        for mode, kwargs in MODES.items():
+            seconds, nbytes = run(pipe, kwargs)
+            times[mode].append(seconds)
+            stored[mode] = nbytes
+    med = {m: statistics.median(t) for m, t in times.items()}
+    ratios = {m: round(med[m] / med["plain"], 3) for m in MODES if m != "plain"}
+    result = {
+        "benchmark": "attention capture",
+        "model": source,
+        "clip": [pipe.config.num_frames, pipe.config.height, pipe.config.width],
+        "num_inference_steps": STEPS, "guidance_scale": 4.0, "repeats": REPEATS, "threads": 1,
+        "median_seconds": {m: round(s, 3) for m, s in med.items()},
+        "ratio_vs_plain": ratios,
+        "stored_bytes": {m: stored[m] for m in MODES if m != "plain"},
+        "transient_chunk_bytes": CHUNK_ELEMENTS * 4,
+        "targets": TARGETS,
+        "pass": all(ratios[m] <= t for m, t in TARGETS.items()),
+    }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
