@@ -143,3 +143,37 @@ def localization(pipe, n: int = 32, noise_levels=(0.25, 0.5, 0.75, 0.95), n_gene
         setting = out["generated"].setdefault(bucket, {}) if key == "generated" else out["teacher_forced"].setdefault(key, {})
         setting[name] = scores.summary()
     return out
+
+
+def table(result: dict, metric: str = "pointing") -> str:
+    """Markdown table of one metric: rows = layer selections, columns = noise levels / step ranges."""
+    columns = [(k, v) for k, v in result["teacher_forced"].items()]
+    columns += [(f"gen {k}", v) for k, v in result["generated"].items()]
+    rows = list(columns[0][1])
+    lines = ["| layers | " + " | ".join(name for name, _ in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for row in rows:
+        lines.append(f"| {row} | " + " | ".join(f"{col[row][metric]:.2f}" for _, col in columns) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    import argparse
+    import json
+
+    from ..loading import load
+
+    parser = argparse.ArgumentParser(description="Localization of colour-word attention maps (JSON + tables)")
+    parser.add_argument("model", nargs="?", default=None, help="model folder (default: the shipped model)")
+    parser.add_argument("--n", type=int, default=32, help="world clips for the teacher-forced setting")
+    parser.add_argument("--generated", type=int, default=8, help="sampled clips for the generated setting")
+    args = parser.parse_args(argv)
+    pipe = load(args.model)
+    pipe.set_progress_bar_config(disable=True)
+    result = localization(pipe, n=args.n, n_generated=args.generated)
+    print(json.dumps(result, indent=1))
+    for metric in ("pointing", "miou@0.4", "miou_best"):
+        print(f"\n{metric}\n{table(result, metric)}")
+
+
+if __name__ == "__main__":
+    main()

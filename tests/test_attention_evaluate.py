@@ -1,0 +1,36 @@
+"""The localization metrics, and a tiny end-to-end call of attention.localization."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sorakit import attention
+from sorakit.attention.evaluate import THRESHOLDS, _iou, _pointing
+
+
+def test_metrics_on_known_maps():
+    mask = np.zeros((3, 8, 8), bool)
+    mask[:2, 2:4, 2:4] = True  # visible in frames 0 and 1 only
+    perfect = mask.astype(np.float32)
+    np.testing.assert_allclose(_iou(perfect, mask), 1.0)
+    assert _pointing(perfect, mask) == (2, 2)
+    half = perfect.copy()
+    half[:2, 2:4, 4:6] = 0.5  # a second blob of equal area at half heat
+    iou = _iou(half, mask)
+    np.testing.assert_allclose(iou[THRESHOLDS <= 0.5], 0.5)
+    np.testing.assert_allclose(iou[THRESHOLDS > 0.5], 1.0)
+    wrong = np.zeros_like(perfect)
+    wrong[:, 7, 7] = 1
+    assert _pointing(wrong, mask) == (0, 2) and _iou(wrong, mask).max() == 0
+
+
+def test_localization_smoke(tiny_pipe):
+    out = attention.localization(tiny_pipe, n=2, noise_levels=(0.5,), n_generated=1, num_inference_steps=3)
+    tf = out["teacher_forced"]["t=0.5"]
+    assert set(tf) == {"layer 0", "layer 1", "early half", "late half", "all layers"}
+    assert set(out["generated"]) <= {"all steps", "first third", "middle third", "last third"}
+    for row in tf.values():
+        assert 0 <= row["miou@0.4"] <= row["miou_best"] <= 1 and 0 <= row["pointing"] <= 1 and row["maps"] >= 2
+    assert 0 < out["chance"]["pointing"] < 0.5
+    with pytest.raises(ValueError, match="noise_levels"):
+        attention.localization(tiny_pipe, n=1, noise_levels=(1.5,))
