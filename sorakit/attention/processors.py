@@ -6,13 +6,15 @@ so they are computed beside it from the very query and key tensors the parent ma
 forward hooks on `attn.norm_q` / `attn.norm_k`; RoPE re-applied for self-attention), in query chunks,
 heads averaged on the fly, for the conditional rows of the batch only. Nothing N x N is ever held:
 cross-attention keeps (N, text tokens) per layer and step, self-attention keeps the requested query
-rows (Q, N) and, if asked, the frame-to-frame matrix (F', F').
+rows (Q, N) and, if asked, the frame-to-frame matrix (F', F') (from a fused attention pass whose
+values are one-hot key-frame indicators).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from diffusers.models.transformers.transformer_wan import WanAttnProcessor
 
 CHUNK_ELEMENTS = 1 << 21  # scores held at once per chunk (8 MB in float32)
@@ -46,9 +48,8 @@ def softmax_chunk(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     return scores.softmax(-1)
 
 
-def _chunk_size(keys: int, heads: int, multiple: int = 1) -> int:
-    size = max(1, CHUNK_ELEMENTS // max(1, keys * heads))
-    return max(multiple, size // multiple * multiple)
+def _chunk_size(keys: int, heads: int) -> int:
+    return max(1, CHUNK_ELEMENTS // max(1, keys * heads))
 
 
 def split_heads(x: torch.Tensor, attn) -> torch.Tensor:
@@ -113,19 +114,16 @@ class SelfAttentionCapture(_Recording):
             q, k = q[:, :, self.heads], k[:, :, self.heads]
         if ctx.queries is not None:
             rows = rope(q[:, ctx.queries], cos[:, ctx.queries], sin[:, ctx.queries])
-            ctx.record[("rows", self.layer)] = softmax_chunk(rows, k).mean(1)  # (B, Q, N)
+            ctx.record[("rows", self.layer)] = softmax_chunk(rows, k).mean(1).cpu()  # (B, Q, N)
         if ctx.temporal:
             ctx.record[("temporal", self.layer)] = self._temporal(rope(q, cos, sin), k, ctx.grid)
 
     @staticmethod
     def _temporal(q, k, grid) -> torch.Tensor:
+        """Attention mass on each key frame = attention with one-hot key-frame indicators as values:
+        exact, and the fused SDPA kernel never materializes the N x N scores."""
         frames, h, w = grid
-        matrix = torch.zeros(q.shape[0], frames, frames)
-        step = _chunk_size(k.shape[1], q.shape[2], multiple=h * w)  # whole query frames per chunk
-        for start in range(0, q.shape[1], step):
-            p = softmax_chunk(q[:, start:start + step], k).mean(1)  # (B, c, N)
-            mass = p.unflatten(-1, (frames, h * w)).sum(-1)  # (B, c, F') mass on each key frame
-            mass = mass.unflatten(1, (-1, h * w)).mean(2)  # (B, frames in chunk, F')
-            f0 = start // (h * w)
-            matrix[:, f0:f0 + mass.shape[1]] = mass
-        return matrix
+        onehot = torch.eye(frames, dtype=torch.float32, device=q.device).repeat_interleave(h * w, 0)  # (N, F')
+        values = onehot.expand(k.shape[0], k.shape[2], -1, -1)  # (B, heads, N, F')
+        mass = F.scaled_dot_product_attention(q.float().transpose(1, 2), k.float().transpose(1, 2), values)
+        return mass.mean(1).unflatten(1, (frames, h * w)).mean(2).cpu()  # heads, then the frame's queries
