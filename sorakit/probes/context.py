@@ -1,0 +1,66 @@
+"""A clip as the probes see it: validated frames, tracks, motions and scenery, computed once.
+
+Every probe takes either a video or a Context; `probes.run` builds one Context and passes it
+to each probe, so tracking happens once and probes can reuse each other's results.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+
+from .. import world
+from .inputs import as_fps, as_prompt, as_video
+from .kinematics import Motion, analyse
+from .tracking import find_hoop, track
+
+
+@dataclass
+class Context:
+    video: np.ndarray  # (F, H, W, 3) float32 in [0, 1]
+    fps: float
+    prompt: str | None
+    tracks: dict[str, world.Track]
+    method: str  # "world" or "generic"
+    gravity: float = world.GRAVITY  # the reference the gravity probe compares with
+    results: dict = field(default_factory=dict, repr=False)  # probe name -> ProbeResult, filled by `result`
+
+    @property
+    def frames(self) -> int:
+        return len(self.video)
+
+    @cached_property
+    def camera(self) -> world.Camera:
+        return world.Camera(*self.video.shape[1:3])
+
+    @cached_property
+    def motions(self) -> dict[str, Motion]:
+        return analyse(self.tracks, self.fps, self.camera, self.gravity, self.hoop) if self.tracks else {}
+
+    @cached_property
+    def hoop(self) -> world.Hoop | None:
+        return find_hoop(self.video) if self.method == "world" else None
+
+    @property
+    def t(self) -> np.ndarray:
+        return np.arange(self.frames) / self.fps
+
+    def result(self, name: str, compute: Callable[["Context"], object]):
+        """Run a probe once per context (other probes may ask for it again)."""
+        if name not in self.results:
+            self.results[name] = compute(self)
+        return self.results[name]
+
+
+def prepare(video, fps=None, prompt=None, tracker: str = "auto", gravity: float | None = None) -> Context:
+    """Context for `video` (or `video` itself when it already is one)."""
+    if isinstance(video, Context):
+        return video
+    frames = as_video(video)
+    if gravity is not None and (not np.isfinite(gravity) or gravity <= 0):
+        raise ValueError(f"gravity must be a positive number, got {gravity!r}")
+    tracks, method = track(frames, tracker)
+    return Context(frames, as_fps(fps), as_prompt(prompt), tracks, method,
+                   world.GRAVITY if gravity is None else float(gravity))

@@ -1,0 +1,82 @@
+"""Gravity: fit y(t) = a + b t - g t^2 / 2 on every free-flight segment (one shared g).
+
+Passes when g is within REL_TOL of the reference (the world's 9.8 unless given), horizontal
+acceleration is small (no drag or wind in the world) and the parabola explains the track to
+within MAX_RESIDUAL_PX. The spread is the standard deviation of g over segments long enough
+to fit alone (>= 4 frames).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .context import Context, prepare
+from .kinematics import fit
+from .report import ProbeResult, skipped
+
+NAME = "gravity"
+REL_TOL = 0.15
+MAX_RESIDUAL_PX = 0.5
+
+
+def _stacked(ctx: Context):
+    """All objects' free-flight segments as one problem: (t, x, y, segments) over concatenated frames."""
+    ts, xs, ys, segs, owners = [], [], [], [], []
+    for k, (name, m) in enumerate(ctx.motions.items()):
+        ts.append(m.t)
+        xs.append(m.pos[:, 0])
+        ys.append(m.pos[:, 1])
+        segs += [s + k * ctx.frames for s in m.segments]
+        owners += [name] * len(m.segments)
+    if not ts:
+        return None
+    return np.concatenate(ts), np.concatenate(xs), np.concatenate(ys), segs, owners
+
+
+def measured_g(ctx: Context) -> float | None:
+    """The fitted g when the gravity probe could measure one (other probes fix their fits to it)."""
+    r = gravity(ctx)
+    return r.metrics.get("g") if r.ran else None
+
+
+def gravity(video, fps=None, g: float | None = None) -> ProbeResult:
+    """Measure g on `video` (or a Context); `g` is the reference value (default: the world's)."""
+    return prepare(video, fps, gravity=g).result(NAME, _gravity)
+
+
+def _gravity(ctx: Context) -> ProbeResult:
+    if ctx.frames < 4:
+        return skipped(NAME, f"needs at least 4 frames, the clip has {ctx.frames}")
+    if not ctx.motions:
+        return skipped(NAME, "no object tracked")
+    t, x, y, segs, owners = _stacked(ctx)
+    fy = fit(t, y, segs)
+    if fy is None:
+        return skipped(NAME, "no free flight long enough to fit a parabola (every frame is near a contact)",
+                       segments=len(segs))
+    fx = fit(t, x, segs)
+    singles = [fit(t, y, [s]) for s in segs if len(s) >= 4]
+    per_segment = [-f.accel for f in singles if f is not None]
+    g = -fy.accel
+    ref = ctx.gravity
+    residual_px = max(fy.rms, fx.rms if fx else 0.0) * ctx.camera.scale
+    ax = fx.accel if fx else 0.0
+    rel = (g - ref) / ref
+    ok = abs(rel) <= REL_TOL and abs(ax) <= REL_TOL * ref and residual_px <= MAX_RESIDUAL_PX
+    frames_used = int(sum(len(s) for s in segs))
+    if ok:
+        reason = f"g = {g:.2f} (reference {ref:.2f}, {rel:+.1%}), residual {residual_px:.2f} px over {len(segs)} free-flight segment(s)"
+    elif abs(rel) > REL_TOL:
+        direction = "upward" if g < 0 else ("too weak" if g < ref else "too strong")
+        reason = f"g = {g:.2f} is {direction}: reference {ref:.2f} ({rel:+.0%}, allowed ±{REL_TOL:.0%})"
+    elif abs(ax) > REL_TOL * ref:
+        reason = f"horizontal acceleration {ax:.2f} units/s² in free flight (allowed ±{REL_TOL * ref:.2f})"
+    else:
+        reason = f"free flight is not a parabola: residual {residual_px:.2f} px (allowed {MAX_RESIDUAL_PX} px)"
+    curves = {}
+    for k, (seg, owner) in enumerate(zip(segs, owners)):
+        local = seg % ctx.frames
+        curves.setdefault(owner, []).append((local, np.array([fy.value(k, t[f]) for f in seg])))
+    return ProbeResult(NAME, ok, reason, {
+        "g": g, "g_reference": ref, "relative_error": rel, "g_spread": float(np.std(per_segment)) if len(per_segment) > 1 else None,
+        "horizontal_accel": ax, "residual_px": residual_px, "segments": len(segs), "frames_used": frames_used,
+    }, {"curves": curves})
