@@ -21,6 +21,8 @@ EXAMPLES = [
     ["a tiny green ball is shot at the hoop on the left and scores", 2],
     ["a small red ball and a big yellow ball fly and bounce, hitting each other", 3],
 ]
+# Clips are tiny and upscaled with nearest neighbour: keep the pixels sharp when the browser scales.
+CSS = "video, #gallery img { image-rendering: pixelated; }"
 INTRO = """# sorakit
 A tiny spacetime diffusion transformer trained on a 2D physics world, running on CPU.
 Describe a clip (balls, colours, sizes, throws, bounces, hoops), press **Generate**, then look at
@@ -41,7 +43,7 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
                                     placeholder="a red ball is thrown to the right and bounces twice")
                 negative = gr.Textbox(label="Negative prompt", value="", placeholder="optional: what to steer away from")
                 with gr.Row():
-                    seed = Number(label="Seed (the seed used is shown after each run)", value=0, precision=0)
+                    seed = Number(label="Seed", info="the seed used is shown after each run", value=0, precision=0)
                     randomize = gr.Checkbox(label="Randomize seed", value=False)
                 steps = Slider(*lim.steps, value=20, step=1, label="Steps")
                 guidance = Slider(*lim.guidance, value=4.0, step=0.5, label="Guidance")
@@ -51,14 +53,16 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
                 run = gr.Button("Generate", variant="primary", elem_id="generate")
             with gr.Column():
                 with gr.Tab("Clip"):
-                    video = gr.Video(label="Clip", autoplay=True, loop=True, interactive=False, elem_id="clip")
-                    gallery = gr.Gallery(label="Clips made in this session", columns=4, height="auto",
-                                         interactive=False)
+                    video = gr.Video(label="Clip", autoplay=True, loop=True, interactive=False, elem_id="clip",
+                                     height=380)
+                    gallery = gr.Gallery(label="Clips made in this session", columns=6, height=150, fit_columns=False,
+                                         object_fit="contain", allow_preview=False, interactive=False,
+                                         elem_id="gallery")
                 with gr.Tab("Attention"):
                     word = gr.Dropdown(label="Word", choices=[], allow_custom_value=True)
                     show_attention = gr.Button("Show attention")
                     attention_video = gr.Video(label="Where the word looks", autoplay=True, loop=True,
-                                               interactive=False, elem_id="attention")
+                                               interactive=False, elem_id="attention", height=380)
                 with gr.Tab("Physics"):
                     run_probes = gr.Button("Run physics probes")
                     verdicts = gr.Markdown()

@@ -18,7 +18,8 @@ from .recipe import Recipe, ResultCache
 from .validation import Checks, Limits, as_validations, load_first_frame, normalize, raise_first, word_error
 from .views import figure_to_image, gallery_items, report_markdown
 
-GALLERY_SIZE = 12  # clips kept in a browser session's gallery
+GALLERY_SIZE = 12  # clips kept in a browser session's gallery (as small animated GIFs)
+THUMB_SCALE = 4
 
 
 class Handlers:
@@ -85,8 +86,9 @@ class Handlers:
         progress(0, desc="sampling")
         video, _ = self._sample(recipe)
         path = self._export(video, recipe, "clip")
+        thumb = export(video, self.outputs.new("thumb", ".gif"), fps=self.fps, scale=THUMB_SCALE)
         caption = f"{recipe.prompt} · seed {recipe.seed}"
-        return path, recipe.seed, [(path, caption), *gallery_items(gallery)][:GALLERY_SIZE]
+        return path, recipe.seed, [(str(thumb), caption), *gallery_items(gallery)][:GALLERY_SIZE]
 
     @staticmethod
     def show_gallery(gallery: list | None) -> list[tuple[str, str]]:

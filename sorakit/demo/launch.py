@@ -4,7 +4,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .app import QUEUE_SIZE, build_app
+from .app import CSS, QUEUE_SIZE, build_app
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -29,6 +29,6 @@ def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: b
                       stacklevel=2)
     app = build_app(pipe, queue_size=queue_size)
     options = dict(server_name=host, server_port=port, share=share, auth=auth, enable_monitoring=False,
-                   run_history=False, max_file_size="10mb", footer_links=["api"])
+                   run_history=False, max_file_size="10mb", footer_links=["api"], css=CSS)
     app.launch(**{**options, **launch_kwargs})
     return app

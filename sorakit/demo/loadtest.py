@@ -50,11 +50,15 @@ def _one(url: str, start: threading.Barrier, prompt: str, seed: int, params: dic
 
 
 def hammer(url: str, jobs: int = 8, prompt: str = "a red ball is thrown to the right and bounces twice",
-           timeout: float = 300.0, **params) -> list[Outcome]:
-    """`jobs` clients call /generate at the same moment (seeds 0..jobs-1); one Outcome each, in order."""
+           timeout: float = 300.0, first_seed: int = 0, **params) -> list[Outcome]:
+    """`jobs` clients call /generate at the same moment, one Outcome each, in order.
+
+    Seeds are first_seed, first_seed + 1, ...: distinct recipes, so the demo's result cache never
+    answers for the model (give later bursts new seeds too).
+    """
     start = threading.Barrier(jobs)
     pool = ThreadPoolExecutor(max_workers=jobs)
-    futures = [pool.submit(_one, url, start, prompt, seed, params) for seed in range(jobs)]
+    futures = [pool.submit(_one, url, start, prompt, first_seed + i, params) for i in range(jobs)]
     done, _ = wait(futures, timeout=timeout)
     pool.shutdown(wait=False, cancel_futures=True)
     return [f.result() if f in done else Outcome("hung", timeout, "no answer") for f in futures]

@@ -67,6 +67,10 @@ class ResultCache:
                 return dict(self._items[key])
             return {}
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def put(self, key: tuple, **values) -> None:
         with self._lock:
             entry = self._items.pop(key, {})
