@@ -98,24 +98,29 @@ class SpacetimePipeline(DiffusionPipeline):
         if bad:
             raise ValueError(f"callback_on_step_end_tensor_inputs {bad} not in {self._callback_tensor_inputs}")
         if frames is not None:
-            self._frames_tensor(frames, num_frames, height, width)
+            given = self._frames_tensor(frames, num_frames, height, width)
+            if given.ndim == 5 and given.shape[0] != len(prompts):
+                raise ValueError(f"frames with a batch axis need one clip per prompt: got {given.shape[0]} clips "
+                                 f"for {len(prompts)} prompt(s)")
 
     @staticmethod
     def _frames_tensor(frames, num_frames, height, width) -> torch.Tensor:
-        """Given leading frames (F0, H, W, 3) in [0, 1] -> (3, F0, H, W) in [-1, 1]; validated."""
+        """Given leading frames (F0, H, W, 3) in [0, 1] -> (3, F0, H, W) in [-1, 1]; validated.
+
+        (P, F0, H, W, 3), one clip per prompt, -> (P, 3, F0, H, W)."""
         arr = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
         if arr.dtype == np.uint8:
             arr = arr.astype(np.float32) / 255
         if arr.ndim == 3:
             arr = arr[None]
-        if arr.ndim != 4 or arr.shape[1:] != (height, width, 3):
-            raise ValueError(f"frames must have shape (F0, {height}, {width}, 3) (or one (H, W, 3) image), "
-                             f"got {tuple(np.shape(frames))}")
-        if not 1 <= arr.shape[0] < num_frames:
-            raise ValueError(f"frames must hold between 1 and {num_frames - 1} leading frames, got {arr.shape[0]}")
+        if arr.ndim not in (4, 5) or arr.shape[-3:] != (height, width, 3):
+            raise ValueError(f"frames must have shape (F0, {height}, {width}, 3) (or one (H, W, 3) image, or "
+                             f"(P, F0, {height}, {width}, 3) with one clip per prompt), got {tuple(np.shape(frames))}")
+        if not 1 <= arr.shape[-4] < num_frames:
+            raise ValueError(f"frames must hold between 1 and {num_frames - 1} leading frames, got {arr.shape[-4]}")
         if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
             raise ValueError("frames must be uint8 or finite floats in [0, 1]")
-        return torch.from_numpy(np.ascontiguousarray(arr.transpose(3, 0, 1, 2), np.float32)) * 2 - 1
+        return torch.from_numpy(np.ascontiguousarray(np.moveaxis(arr, -1, -4), np.float32)) * 2 - 1
 
     # --- sampling ---------------------------------------------------------------------------------
     def prepare_condition(self, frames, batch, num_frames, height, width, device, dtype):
@@ -123,8 +128,10 @@ class SpacetimePipeline(DiffusionPipeline):
         mask = torch.zeros(batch, 1, num_frames, 1, 1, device=device, dtype=dtype)
         if frames is not None:
             given = self._frames_tensor(frames, num_frames, height, width).to(device, dtype)
-            known[:, :, : given.shape[1]] = given
-            mask[:, :, : given.shape[1]] = 1
+            if given.ndim == 5:  # one clip per prompt, repeated for its num_videos_per_prompt videos
+                given = given.repeat_interleave(batch // given.shape[0], dim=0)
+            known[:, :, : given.shape[-3]] = given
+            mask[:, :, : given.shape[-3]] = 1
         return known, mask
 
     def predict_x0(self, latents, known, mask, t, prompt_embeds, negative_prompt_embeds, guidance_scale):
