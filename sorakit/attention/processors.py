@@ -121,9 +121,16 @@ class SelfAttentionCapture(_Recording):
     @staticmethod
     def _temporal(q, k, grid) -> torch.Tensor:
         """Attention mass on each key frame = attention with one-hot key-frame indicators as values:
-        exact, and the fused SDPA kernel never materializes the N x N scores."""
+        exact, and the fused SDPA kernel never materializes the N x N scores. The CPU flash kernel
+        wants values as wide as the head, so frames go in groups of head_dim, zero-padded."""
         frames, h, w = grid
-        onehot = torch.eye(frames, dtype=torch.float32, device=q.device).repeat_interleave(h * w, 0)  # (N, F')
-        values = onehot.expand(k.shape[0], k.shape[2], -1, -1)  # (B, heads, N, F')
-        mass = F.scaled_dot_product_attention(q.float().transpose(1, 2), k.float().transpose(1, 2), values)
-        return mass.mean(1).unflatten(1, (frames, h * w)).mean(2).cpu()  # heads, then the frame's queries
+        batch, _, heads, dim = q.shape
+        q, k = q.float().transpose(1, 2), k.float().transpose(1, 2)  # (B, heads, N, d)
+        key_frame = torch.arange(k.shape[2], device=q.device) // (h * w)
+        mass = []
+        for first in range(0, frames, dim):
+            values = (key_frame[:, None] == torch.arange(first, first + dim, device=q.device)).float()
+            values = values.expand(batch, heads, -1, -1).contiguous()  # (B, heads, N, d)
+            mass.append(F.scaled_dot_product_attention(q, k, values)[..., : min(dim, frames - first)])
+        mass = torch.cat(mass, -1).mean(1)  # heads averaged: (B, N, F')
+        return mass.unflatten(1, (frames, h * w)).mean(2).cpu()  # averaged over each frame's queries
