@@ -1,7 +1,8 @@
-"""The demo page in headless Chromium: type a prompt, click Generate, the clip plays.
+"""The demo page in headless Chromium: type a prompt, click Generate, the clip plays; then the
+Physics tab shows the probe table and the Attention tab plays the overlay for a chosen word.
 
 Uses the shipped model when its weights are present (so the screenshot shows a real clip), else the
-tiny pipeline. Screenshot: artifacts/demo.png (SORAKIT_ARTIFACTS); docs/demo.png is a copy of one.
+tiny pipeline. Screenshots: artifacts/demo*.png (SORAKIT_ARTIFACTS); docs/demo.png is a copy of one.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def pipe(tiny_pipe):
     return tiny_pipe
 
 
-def test_type_prompt_click_generate_and_the_clip_plays(chromium, pipe):
+def test_generate_plays_then_physics_and_attention_tabs(chromium, pipe):
     app = demo.launch(pipe, prevent_thread_lock=True, quiet=True)
     page = chromium.new_page(viewport={"width": 1280, "height": 960})
     try:
@@ -61,6 +62,20 @@ def test_type_prompt_click_generate_and_the_clip_plays(chromium, pipe):
         assert page.locator("#generate").is_visible()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
+
+        page.get_by_role("tab", name="Physics").click()  # probes on the same recipe's clip
+        page.get_by_role("button", name="Run physics probes").click()
+        page.get_by_role("columnheader", name="probe").wait_for(timeout=60_000)
+        assert page.get_by_role("cell", name="gravity").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "demo_physics.png"), full_page=True)
+
+        page.get_by_role("tab", name="Attention").click()  # the word list follows the prompt
+        word = page.get_by_label("Word")
+        word.click()
+        page.get_by_role("option", name="red", exact=True).click()
+        page.get_by_role("button", name="Show attention").click()
+        page.wait_for_function(PLAYING.replace("#clip", "#attention"), timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / "demo_attention.png"), full_page=True)
     finally:
         page.close()
         app.close()

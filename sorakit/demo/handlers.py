@@ -134,7 +134,7 @@ class Handlers:
         video, _ = self._sample(recipe)
         progress(0.9, desc="probing")
         try:
-            report = probes.run(video, prompt=recipe.prompt)
+            report = probes.run(video, prompt=recipe.prompt, fps=self.fps)
         except ValueError as exc:
             raise gr.Error(f"the probes could not read this clip: {exc}") from None
         return report_markdown(report), figure_to_image(report.plot()), report.to_dict()

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-MARKS = {True: "✅ pass", False: "❌ fail", None: "➖ n/a"}
+MARKS = {True: "pass", False: "**FAIL**", None: "n/a"}  # plain text: no emoji font needed
 
 
 def _cell(text: Any) -> str:
@@ -31,12 +31,15 @@ def report_markdown(report: Any) -> str:
 
 
 def figure_to_image(fig) -> np.ndarray:
-    """A matplotlib figure as an RGB uint8 array (then closed, so a long-running server does not leak)."""
+    """A matplotlib figure as an RGB uint8 array, drawn with Agg whatever the notebook's backend
+    (and closed, so a long-running server does not keep figures)."""
     import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     try:
-        fig.canvas.draw()
-        return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
     finally:
         plt.close(fig)
 
