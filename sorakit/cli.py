@@ -5,10 +5,10 @@ Functions this file calls in other modules (their contract with the CLI):
             pipe(prompt, generator=..., num_inference_steps=..., guidance_scale=...,
                  output_type="np").frames[0] -> (F, H, W, 3) float array;
             optional `pipe.model_hash` (str), else the transformer's weights are hashed here.
-  probe     sorakit.probes.run(video, prompt=str|None) -> report with .to_dict()
+  probe     sorakit.probes.run(video, prompt=str|None, fps=float|None) -> report with .to_dict() (.summary() if any)
   train     sorakit.training.cli_main(argv: list[str]) -> int | None (parses its own options)
   world     sorakit.world.preview(out_path, n=int, seed=int) -> path | None
-  eval      sorakit.probes.evaluate_physics(n=int) -> object with .to_dict() or a dict
+  eval      sorakit.probes.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> object with .to_dict() (.table() if any)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None)
 Bad input (ValueError, missing files) prints one line to stderr and exits 2.
 """
@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate the model")
     ev_sub = ev.add_subparsers(dest="suite", metavar="SUITE", required=True)
     phys = ev_sub.add_parser("physics", help="physics-consistency evaluation against the world")
-    phys.add_argument("--n", type=int, default=32, help="number of clips")
+    phys.add_argument("--n", type=int, default=32, help="held-out scenes, split over id/ood/combinatorial")
+    phys.add_argument("--steps", type=int, default=20, help="number of inference steps")
+    phys.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
+    phys.add_argument("--json", action="store_true", help="print every number as JSON instead of the table")
 
     demo = sub.add_parser("demo", help="start the Gradio demo")
     demo.add_argument("--host", default="127.0.0.1")
@@ -122,10 +125,12 @@ def cmd_probe(args: argparse.Namespace) -> int:
     video = media.read_video(args.clip, size=size)
     from sorakit import probes
 
-    report = probes.run(video, prompt=args.prompt or meta.get("prompt"))
+    report = probes.run(video, prompt=args.prompt or meta.get("prompt"), fps=meta.get("fps"))
     data = _to_jsonable(report)
     if args.json:
         print(json.dumps(data, indent=2, default=str))
+    elif hasattr(report, "summary"):
+        print(report.summary())
     else:
         for key, value in data.items():
             print(f"{key}: {value}")
@@ -141,10 +146,15 @@ def cmd_world(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    import sorakit
     from sorakit import probes
 
-    result = probes.evaluate_physics(n=args.n)
-    print(json.dumps(_to_jsonable(result), indent=2, default=str))
+    pipe = sorakit.load(args.model) if args.model else None
+    result = probes.evaluate_physics(n=args.n, pipe=pipe, steps=args.steps)
+    if args.json or not hasattr(result, "table"):
+        print(json.dumps(_to_jsonable(result), indent=2, default=str))
+    else:
+        print(result.table())
     return 0
 
 

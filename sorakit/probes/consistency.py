@@ -162,8 +162,8 @@ def _consistency(ctx: Context, given: int, scene: world.Scene | None) -> ProbeRe
         errors += np.linalg.norm(vel[use] - traj.vel[use, i], axis=-1).tolist()
         speeds += np.linalg.norm(traj.vel[use, i], axis=-1).tolist()
         per_frame[:, i] = np.linalg.norm(m.pos - traj.pos[:, i], axis=-1)
-    with np.errstate(all="ignore"):
-        position = np.nanmean(per_frame, axis=1) if names else np.full(ctx.frames, np.nan)
+    seen = np.isfinite(per_frame)
+    position = np.where(seen.any(1), np.where(seen, per_frame, 0).sum(1) / np.maximum(seen.sum(1), 1), np.nan)
     scored = position[given:]
     metrics = {**info, "given": given, "parse_floor": PARSE_FLOOR, "samples": len(errors), "missing": missing,
                "position_error": position, "position_error_mean": float(np.nanmean(scored)) if np.isfinite(scored).any() else None,
