@@ -150,3 +150,33 @@ def test_close_removes_the_output_folder(tiny_pipe):
     client.close()
     app.close()
     assert not out.exists()
+
+
+def test_cli_demo_command_launches_with_its_options(monkeypatch, tiny_pipe):
+    """`sorakit demo --port N --auth u:p` -> launch(host=loopback, port=N, share=False, auth=(u, p)),
+    and launch() without a pipeline loads the shipped one."""
+    import sorakit
+    from sorakit import cli
+
+    monkeypatch.setattr(sorakit, "load", lambda *a, **k: tiny_pipe)
+    launched = []
+    real_launch = demo.launch
+
+    def launch(**kwargs):
+        app = real_launch(**kwargs, prevent_thread_lock=True, quiet=True)
+        launched.append((kwargs, app))
+        return app
+
+    monkeypatch.setattr(demo, "launch", launch)
+    assert cli.main(["demo", "--port", "7911", "--auth", "ann:pw"]) == 0
+    kwargs, app = launched[0]
+    try:
+        assert kwargs == {"host": "127.0.0.1", "port": 7911, "share": False, "auth": ("ann", "pw")}
+        assert app.sorakit_handlers.pipe is tiny_pipe and app.local_url == "http://127.0.0.1:7911/"
+        with pytest.raises(Exception, match="401|[Ll]ogin|[Aa]uth"):
+            Client(app.local_url, verbose=False)  # a login is required
+        client = Client(app.local_url, auth=("ann", "pw"), verbose=False)
+        assert client.predict("a ball", api_name="/generate", **FAST)[1] == 0
+        client.close()
+    finally:
+        app.close()
