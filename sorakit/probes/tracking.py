@@ -20,13 +20,23 @@ from .inputs import as_video
 METHODS = ("auto", "world", "generic")
 
 
+def looks_like_world(video, share: float = 0.5) -> bool:
+    """Most of the (median) frame is the world's background or floor colour."""
+    from ..world.render import BACKGROUND, FLOOR
+
+    still = np.median(as_video(video), axis=0)
+    near = [np.abs(still - c).max(-1) < 0.1 for c in (BACKGROUND, FLOOR)]
+    return bool((near[0] | near[1]).mean() >= share)
+
+
 def track(video, method: str = "auto") -> tuple[dict[str, world.Track], str]:
-    """-> ({name: Track}, method used). "auto" uses the world's colour tracker when it finds an
-    object in at least half of the frames, else the generic tracker."""
+    """-> ({name: Track}, method used). "auto" uses the world's colour tracker when the clip looks
+    like the world (its background) and it finds an object in at least half of the frames, else
+    the generic tracker."""
     if method not in METHODS:
         raise ValueError(f"unknown tracking method {method!r}; allowed: {', '.join(METHODS)}")
     video = as_video(video)
-    if method in ("auto", "world"):
+    if method == "world" or (method == "auto" and looks_like_world(video)):
         tracks = world.track(video)
         if method == "world" or any(t.present.mean() >= 0.5 for t in tracks.values()):
             return tracks, "world"
