@@ -108,7 +108,8 @@ def test_words_maps_and_aggregation(run):
     assert not np.allclose(cap.word_map("red", layers=[0]), cap.word_map("red", layers=[1]))
     np.testing.assert_allclose(cap.word_map("red", steps=slice(-1, None)), cap.word_map("red", steps=[1]))
     assert set(cap.token_maps()) == set(cap.words)
-    q = cap.query_map(12, 16, 8)  # same patch (4x4) as the captured (12, 17, 9)
+    np.testing.assert_array_equal(red, cap.word_map("red", layers=[0, 1], steps=[1]))  # defaults: middle/last third
+    q = cap.query_map(12, 16, 8, steps=[0, 1])  # same patch (4x4) as the captured (12, 17, 9)
     raw = sum(cap.records[s][("rows", layer)][0, 0] for s in (0, 1) for layer in (0, 1)).reshape(16, 8, 8)
     pooled = q.reshape(16, 8, 4, 8, 4).mean((2, 4))  # back to one value per patch
     assert q.shape == (16, 32, 32) and np.corrcoef(pooled.ravel(), raw.numpy().ravel())[0, 1] > 0.95

@@ -27,10 +27,18 @@ def test_metrics_on_known_maps():
 def test_localization_smoke(tiny_pipe):
     out = attention.localization(tiny_pipe, n=2, noise_levels=(0.5,), n_generated=1, num_inference_steps=3)
     tf = out["teacher_forced"]["t=0.5"]
-    assert set(tf) == {"layer 0", "layer 1", "early half", "late half", "all layers"}
-    assert set(out["generated"]) <= {"all steps", "first third", "middle third", "last third"}
+    assert set(tf) == {"layer 0", "layer 1", "first third", "middle third", "last third", "all layers"}
+    assert set(out["generated"]) <= {"all steps", "steps first third", "steps middle third", "steps last third"}
     for row in tf.values():
         assert 0 <= row["miou@0.4"] <= row["miou_best"] <= 1 and 0 <= row["pointing"] <= 1 and row["maps"] >= 2
     assert 0 < out["chance"]["pointing"] < 0.5
     with pytest.raises(ValueError, match="noise_levels"):
         attention.localization(tiny_pipe, n=1, noise_levels=(1.5,))
+
+
+def test_default_fractions():
+    from sorakit.attention.capture import DEFAULT_LAYERS, DEFAULT_STEPS, fraction_range
+
+    assert fraction_range(6, DEFAULT_LAYERS) == [2, 3]  # the shipped model's middle blocks
+    assert fraction_range(20, DEFAULT_STEPS) == list(range(13, 20))
+    assert fraction_range(1, DEFAULT_STEPS) == [0] and fraction_range(2, DEFAULT_LAYERS) == [0, 1]

@@ -9,6 +9,7 @@ to [0, 1] over the whole clip so the heat can be compared across frames. Passing
 """
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
 import numpy as np
@@ -18,9 +19,18 @@ import torch.nn.functional as F
 from .recorder import Recorder, check_indices
 from .words import normalize
 
-# Chosen by measurement on the shipped model (sorakit/attention/evaluate.py): None = all.
-DEFAULT_LAYERS: list[int] | None = None
-DEFAULT_STEPS: slice | None = None
+# Chosen by measurement on the shipped model (sorakit/attention/evaluate.py, README "Attention maps"),
+# as fractions so they carry over to other depths and step counts: the middle third of the blocks
+# and the last third of the denoising steps.
+DEFAULT_LAYERS = (1 / 3, 2 / 3)
+DEFAULT_STEPS = (2 / 3, 1.0)
+
+
+def fraction_range(total: int, fraction: tuple[float, float]) -> list[int]:
+    """Indices in [total * lo, total * hi), never empty."""
+    lo = min(int(math.floor(total * fraction[0] + 1e-9)), total - 1)
+    hi = max(int(math.ceil(total * fraction[1] - 1e-9)), lo + 1)
+    return list(range(lo, hi))
 
 
 class Capture(Recorder):
@@ -57,8 +67,9 @@ class Capture(Recorder):
             what = {"rows": "query=(frame, y, x)", "temporal": "temporal=True"}[kind]
             raise ValueError(f"no {kind} attention was recorded: pass {what} to attention.capture")
         if layers is None:
-            default = [layer for layer in (DEFAULT_LAYERS or have) if layer in have] if kind == "cross" else have
-            return default or have
+            if kind != "cross":
+                return have
+            return [layer for layer in fraction_range(self.num_layers, DEFAULT_LAYERS) if layer in have] or have
         chosen = check_indices(layers, self.num_layers, "layers")
         missing = [layer for layer in chosen if layer not in have]
         if missing:
@@ -68,8 +79,7 @@ class Capture(Recorder):
     def _steps(self, steps) -> list[int]:
         have = sorted(self.records)
         if steps is None:
-            picked = have if DEFAULT_STEPS is None else list(range(self.num_steps))[DEFAULT_STEPS]
-            return [s for s in picked if s in have] or have
+            return [s for s in fraction_range(self.num_steps, DEFAULT_STEPS) if s in have] or have
         if isinstance(steps, slice):
             steps = list(range(self.num_steps))[steps]
         chosen = check_indices(steps, self.num_steps, "steps")

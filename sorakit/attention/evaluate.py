@@ -17,7 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import world
-from .capture import capture
+from .capture import capture, fraction_range
 
 THRESHOLDS = np.round(np.linspace(0.05, 0.95, 19), 2)
 DAAM_TAU = 0.4
@@ -55,11 +55,13 @@ class _Scores:
                 "pointing": round(self.hits / max(self.frames, 1), 4), "maps": len(self.ious)}
 
 
+THIRDS = {"first third": (0, 1 / 3), "middle third": (1 / 3, 2 / 3), "last third": (2 / 3, 1)}
+
+
 def _selections(num_layers: int) -> dict[str, list[int]]:
-    half = num_layers // 2
     out = {f"layer {i}": [i] for i in range(num_layers)}
-    out.update({"early half": list(range(half)), "late half": list(range(half, num_layers)),
-                "all layers": list(range(num_layers))})
+    out.update({name: fraction_range(num_layers, f) for name, f in THIRDS.items()})
+    out["all layers"] = list(range(num_layers))
     return out
 
 
@@ -85,16 +87,14 @@ def teacher_forced(pipe, clips, noise_levels, results, seed: int = 0):
             with capture(pipe) as cap:
                 emb = pipe.encode_prompt([clip.caption])
                 pipe.predict_x0(x_t, known, mask, torch.tensor(t * 1000.0), emb, None, 1.0)
-            _score_capture(cap, targets, {"one call": None}, results, f"t={t}")
+            _score_capture(cap, targets, {"one call": [0]}, results, f"t={t}")
 
 
 @torch.no_grad()
 def generated(pipe, clips, results, num_inference_steps: int, guidance_scale: float, seed: int = 0) -> int:
     """Returns how many (clip, colour) pairs were skipped because the colour never appeared."""
-    third = max(1, num_inference_steps // 3)
-    buckets = {"all steps": None, "first third": list(range(third)),
-               "middle third": list(range(third, num_inference_steps - third)),
-               "last third": list(range(num_inference_steps - third, num_inference_steps))}
+    buckets = {"all steps": list(range(num_inference_steps))}
+    buckets.update({f"steps {name}": fraction_range(num_inference_steps, f) for name, f in THIRDS.items()})
     skipped = 0
     for i, clip in enumerate(tqdm(clips, desc="generated clips")):
         with capture(pipe) as cap:
