@@ -39,8 +39,8 @@ class Capture(Recorder):
     # --- bookkeeping ------------------------------------------------------------------------------
     def _check_ready(self):
         if not self.records:
-            raise RuntimeError("nothing captured yet: run the pipeline inside `with attention.capture(pipe) as cap:` "
-                               "(or the steps= you asked for were never reached)")
+            raise RuntimeError("nothing captured yet: run the pipeline with a text prompt (not prompt_embeds) inside "
+                               "`with attention.capture(pipe) as cap:` (or the steps= you asked for were never reached)")
 
     @property
     def words(self) -> list[str]:
@@ -153,7 +153,8 @@ def capture(pipe, layers=None, steps=None, heads=None, query=None, temporal: boo
     layers: block indices to record (default all); steps: denoising step indices to record (default all);
     heads: heads to average (default all); query: (frame, y, x) pixel or a list of them whose spacetime
     self-attention rows are recorded (for `query_map`); temporal: also record the frame-to-frame
-    matrix (costs one extra attention pass per recorded layer).
+    matrix (costs one extra attention pass per recorded layer). Each pipeline call inside the block
+    starts a new recording; the maps describe the last one.
     """
     cap = Capture(pipe, layers=layers, steps=steps, heads=heads, query=query, temporal=temporal)
     cap.install()

@@ -81,7 +81,8 @@ class Recorder:
         self.active: CallContext | None = None
         self._originals: list = []
         self._handles: list = []
-        self._new_run_due = True
+        self._new_run_due = True  # the next text encoding starts a new run (set by every transformer call)
+        self._pending = None  # (input_ids, attention_mask) of the prompt being encoded
         self._reset()
 
     def _reset(self):
@@ -115,7 +116,7 @@ class Recorder:
     def _swap(self, attn, cls, layer):
         proc = attn.processor
         if isinstance(proc, _Recording):
-            raise RuntimeError("another attention.capture is already active on this pipeline; nest them not")
+            raise RuntimeError("another attention.capture is already active on this pipeline; leave it before starting one")
         if type(proc) is not WanAttnProcessor:
             raise ValueError(f"attention.capture needs diffusers' WanAttnProcessor on every block, found "
                              f"{type(proc).__name__}; call pipe.transformer.set_attn_processor(WanAttnProcessor()) first")
@@ -142,7 +143,7 @@ class Recorder:
         self._pending = (ids, torch.ones_like(ids) if mask is None else mask)
 
     def _after_text(self, module, args, kwargs, output):
-        pending, self._pending = getattr(self, "_pending", None), None
+        pending, self._pending = self._pending, None
         if pending is None:
             return
         ids, mask = pending
