@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import Context, prepare
+from .context import Context, prepare, unmet
 from .gravity import measured_g
 from .kinematics import KICK_DV, Motion, fit, floor_landings
 from .report import ProbeResult, skipped
@@ -70,10 +70,8 @@ def bounces(video, fps=None) -> ProbeResult:
 
 
 def _bounces(ctx: Context) -> ProbeResult:
-    if ctx.frames < 4:
-        return skipped(NAME, f"needs at least 4 frames, the clip has {ctx.frames}")
-    if not ctx.motions:
-        return skipped(NAME, "no object tracked")
+    if (why := unmet(ctx, NAME, frames=4, objects=1)) is not None:
+        return why
     g = measured_g(ctx) or ctx.gravity
     width_units = ctx.camera.width / ctx.camera.scale
     contacts, landings = [], {}

@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from .context import Context, prepare
+from .context import Context, prepare, unmet
 from .gravity import measured_g
 from .kinematics import FLOOR_TOUCH, Motion, fit
 from .report import ProbeResult, skipped
@@ -63,10 +63,8 @@ def collisions(video, fps=None) -> ProbeResult:
 
 
 def _collisions(ctx: Context) -> ProbeResult:
-    if len(ctx.motions) < 2:
-        return skipped(NAME, "needs two objects")
-    if ctx.frames < 5:
-        return skipped(NAME, f"needs at least 5 frames, the clip has {ctx.frames}")
+    if (why := unmet(ctx, NAME, frames=5, objects=2)) is not None:
+        return why
     g = measured_g(ctx) or ctx.gravity
     found, unmeasured = [], 0
     for a, b in itertools.combinations(ctx.motions.values(), 2):

@@ -54,6 +54,17 @@ class Context:
         return self.results[name]
 
 
+def unmet(ctx: Context, name: str, frames: int = 1, objects: int = 0):
+    """A skipped ProbeResult saying why, when the clip has fewer frames or objects than a probe needs."""
+    from .report import skipped
+
+    if ctx.frames < frames:
+        return skipped(name, f"needs at least {frames} frames, the clip has {ctx.frames}")
+    if len(ctx.motions) < objects:
+        return skipped(name, "no object tracked" if not ctx.motions else f"needs {objects} objects, the clip has {len(ctx.motions)}")
+    return None
+
+
 def prepare(video, fps=None, prompt=None, tracker: str = "auto", gravity: float | None = None) -> Context:
     """Context for `video` (or `video` itself when it already is one)."""
     if isinstance(video, Context):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import Context, prepare
+from .context import Context, prepare, unmet
 from .kinematics import fit
 from .report import ProbeResult, skipped
 
@@ -44,10 +44,8 @@ def gravity(video, fps=None, g: float | None = None) -> ProbeResult:
 
 
 def _gravity(ctx: Context) -> ProbeResult:
-    if ctx.frames < 4:
-        return skipped(NAME, f"needs at least 4 frames, the clip has {ctx.frames}")
-    if not ctx.motions:
-        return skipped(NAME, "no object tracked")
+    if (why := unmet(ctx, NAME, frames=4, objects=1)) is not None:
+        return why
     t, x, y, segs, owners = _stacked(ctx)
     fy = fit(t, y, segs)
     if fy is None:

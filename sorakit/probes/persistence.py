@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import Context, prepare
-from .report import ProbeResult, skipped
+from .context import Context, prepare, unmet
+from .report import ProbeResult
 
 NAME = "persistence"
 TELEPORT_SLACK = 0.5  # world units (1.6 px at 32 px): tracking noise and gravity mismatch
@@ -115,10 +115,8 @@ def persistence(video, fps=None) -> ProbeResult:
 
 
 def _persistence(ctx: Context) -> ProbeResult:
-    if ctx.frames < 2:
-        return skipped(NAME, f"needs at least 2 frames, the clip has {ctx.frames}")
-    if not ctx.motions:
-        return skipped(NAME, "no object tracked")
+    if (why := unmet(ctx, NAME, frames=2, objects=1)) is not None:
+        return why
     found = _violations(ctx)
     metrics = {"violations": found, "objects": len(ctx.motions),
                "frames_present": {n: int(m.present.sum()) for n, m in ctx.motions.items()}}

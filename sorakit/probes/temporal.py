@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .context import Context, prepare
+from .context import Context, prepare, unmet
 from .report import ProbeResult, skipped
 
 NAME = "temporal"
@@ -56,8 +56,8 @@ def temporal(video, fps=None) -> ProbeResult:
 
 
 def _temporal(ctx: Context) -> ProbeResult:
-    if ctx.frames < 2:
-        return skipped(NAME, f"needs at least 2 frames, the clip has {ctx.frames}")
+    if (why := unmet(ctx, NAME, frames=2)) is not None:
+        return why
     free = _background(ctx)
     both = free[1:] & free[:-1]
     change = np.abs(np.diff(ctx.video, axis=0)).mean(-1)  # (F-1, H, W)
