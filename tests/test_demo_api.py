@@ -79,6 +79,25 @@ def test_first_frame_image_starts_the_clip(served, tmp_path):
     assert np.abs(first - expected).mean() < 0.03  # given frame pasted back, only H.264 loss remains
 
 
+def test_sampling_progress_reaches_the_client(served, tiny_pipe):
+    """gr.Progress(track_tqdm=True) forwards the pipeline's own step bar."""
+    import time
+
+    _, client = served
+    tiny_pipe.set_progress_bar_config(disable=False)  # the fixture silences it; the shipped model does not
+    try:
+        job = client.submit("a ball", seed=11, steps=25, frames=8, api_name="/generate")
+        seen = set()
+        while not job.done():
+            status = job.status()
+            seen |= {(p.length, p.unit) for p in status.progress_data or []}
+            time.sleep(0.02)
+        assert job.result()[1] == 11
+    finally:
+        tiny_pipe.set_progress_bar_config(disable=True)
+    assert (25, "steps") in seen
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(prompt="   "), "prompt: prompt is empty"),
     (dict(prompt="x" * 600), "at most 500"),
