@@ -49,7 +49,7 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
                 guidance = Slider(*lim.guidance, value=4.0, step=0.5, label="Guidance")
                 frames = Slider(*lim.frames, value=int(pipe.config.get("num_frames", 16)), step=1, label="Frames")
                 image = Image(label="First frame (optional: image-to-video)", type="filepath",
-                                 sources=["upload", "clipboard"], image_mode=None, height=180)
+                              sources=["upload", "clipboard"], image_mode=None, height=180)
                 run = gr.Button("Generate", variant="primary", elem_id="generate")
             with gr.Column():
                 with gr.Tab("Clip"):
