@@ -24,12 +24,14 @@ PLAYING = """() => {
 
 @pytest.fixture(scope="module")
 def pipe(tiny_pipe):
+    """SORAKIT_DEMO_MODEL=<folder> picks another model (e.g. to refresh docs/demo.png after training)."""
     from sorakit.loading import WEIGHTS_DIR, load
 
-    if (WEIGHTS_DIR / "transformer" / "config.json").exists():
-        shipped = load()
-        shipped.set_progress_bar_config(disable=True)
-        return shipped
+    chosen = os.environ.get("SORAKIT_DEMO_MODEL")
+    if chosen or (WEIGHTS_DIR / "transformer" / "config.json").exists():
+        model = load(chosen) if chosen else load()
+        model.set_progress_bar_config(disable=True)
+        return model
     return tiny_pipe
 
 
