@@ -1,0 +1,23 @@
+"""Jupyter widgets for exploring a text-to-video pipeline (anywidget + ipywidgets).
+
+    from sorakit import ui
+    ui.Studio(pipe)                 # everything below, wired together
+    ui.PromptPanel(pipe)            # prompt, seed, steps, guidance, frames, Generate + progress
+    ui.SeedGrid(pipe, prompt)       # prompt variants x seeds, looping side by side; click to pick
+    ui.Player(video)                # canvas player with a frame-synced heat overlay
+    ui.AttentionExplorer(pipe, player, generation)
+    ui.ProbePanel(player)           # physics probes on the current clip; click a ball to track it
+
+The browser side (ES modules + CSS) ships in `sorakit/ui/static/`; no CDN is used.
+"""
+from .attention_explorer import AttentionExplorer
+from .chips import WordChips
+from .player import Player
+from .probe_panel import ProbePanel
+from .prompt_panel import PromptPanel
+from .recipe import Generation, Recipe, run_recipe
+from .seed_grid import SeedGrid
+from .studio import Studio
+
+__all__ = ["AttentionExplorer", "Generation", "Player", "ProbePanel", "PromptPanel", "Recipe", "SeedGrid",
+           "Studio", "WordChips", "run_recipe"]

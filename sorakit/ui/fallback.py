@@ -1,0 +1,52 @@
+"""Static fallbacks: what a saved notebook shows where widget state is not saved (GitHub, nbviewer).
+
+Widgets add `text/html` (an embedded H.264 video, as `sorakit.show` makes) and `image/png` (a strip
+of frames) to their MIME bundle. JupyterLab with a live kernel renders the widget view instead,
+because the widget MIME type ranks above both.
+"""
+from __future__ import annotations
+
+import base64
+import html
+
+import numpy as np
+
+from .. import media
+from .codec import png
+
+POSTER_FRAMES = 8  # frames in the PNG contact strip
+POSTER_SCALE = 4   # nearest-neighbour upscale of each frame
+
+
+def poster(video) -> bytes:
+    """PNG of up to POSTER_FRAMES evenly spaced frames side by side, upscaled."""
+    frames = media.to_uint8(video)
+    idx = np.linspace(0, len(frames) - 1, min(POSTER_FRAMES, len(frames))).round().astype(int)
+    row = np.concatenate(list(frames[idx]), axis=1)
+    return png(row.repeat(POSTER_SCALE, 0).repeat(POSTER_SCALE, 1))
+
+
+def clip_html(video, fps: float, caption: str = "", width: int = 256) -> str:
+    """An embedded looping video with a caption below it."""
+    tag = media.show(video, fps=fps, width=width).data
+    text = f'<div style="font:12px sans-serif">{html.escape(caption)}</div>' if caption else ""
+    return f'<div style="display:inline-block;margin:4px">{tag}{text}</div>'
+
+
+class StaticFallback:
+    """Mixin for widgets: `_fallback()` returns (html or None, video or None)."""
+
+    def _fallback(self):
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
+        markup, video = self._fallback()
+        if markup:
+            data["text/html"] = markup
+        if video is not None:
+            data["image/png"] = base64.b64encode(poster(video)).decode("ascii")
+        return data, meta

@@ -1,0 +1,133 @@
+"""Player: a canvas video player with a frame scrubber, play/pause, speed and a heat overlay.
+
+The clip and the heat travel as PNG strips (see codec.py); the browser draws the heat for the
+same frame index as the video, so the overlay stays synced while playing or scrubbing (which
+`ipywidgets.Video` cannot do). Clicks on the canvas come back as (frame, y, x) in clip pixels.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from .. import media
+from .assets import css, esm
+from .codec import heat_strip, video_strip
+from .fallback import StaticFallback, clip_html
+
+SPEEDS = (0.25, 0.5, 1.0, 2.0)
+
+
+class Player(StaticFallback, anywidget.AnyWidget):
+    _esm = esm("player.js")
+    _css = css()
+
+    video_png = t.Bytes(b"").tag(sync=True)
+    num_frames = t.Int(0).tag(sync=True)
+    frame_height = t.Int(0).tag(sync=True)
+    frame_width = t.Int(0).tag(sync=True)
+    fps = t.Float(8.0).tag(sync=True)
+    clip_id = t.Int(0).tag(sync=True)          # bumps with every new clip
+    label = t.Unicode("").tag(sync=True)
+
+    frame = t.Int(0).tag(sync=True)            # current frame; the browser writes it when paused/scrubbed
+    playing = t.Bool(True).tag(sync=True)
+    speed = t.Float(1.0).tag(sync=True)
+    size = t.Int(256).tag(sync=True)           # canvas side in CSS px
+
+    heat_png = t.Bytes(b"").tag(sync=True)     # grey strip; empty = no overlay
+    heat_frames = t.Int(0).tag(sync=True)
+    heat_height = t.Int(0).tag(sync=True)
+    heat_width = t.Int(0).tag(sync=True)
+    heat_id = t.Int(0).tag(sync=True)
+    heat_label = t.Unicode("").tag(sync=True)
+    opacity = t.Float(0.6).tag(sync=True)
+
+    points = t.List([]).tag(sync=True)         # per frame [y, x] in clip pixels or None: a tracked marker
+
+    def __init__(self, video=None, fps: float | None = None, label: str = "", **kwargs):
+        super().__init__(**kwargs)
+        self.video: np.ndarray | None = None
+        self.heat: np.ndarray | None = None
+        self._click_handlers: list[Callable[[int, int, int], None]] = []
+        self.on_msg(self._on_browser_msg)
+        if video is not None:
+            self.show_video(video, fps=fps, label=label)
+
+    @t.validate("speed")
+    def _valid_speed(self, proposal):
+        if proposal["value"] not in SPEEDS:
+            raise t.TraitError(f"speed must be one of {SPEEDS}; got {proposal['value']!r}")
+        return proposal["value"]
+
+    @t.validate("opacity")
+    def _valid_opacity(self, proposal):
+        if not 0 <= proposal["value"] <= 1:
+            raise t.TraitError(f"opacity must be in [0, 1]; got {proposal['value']!r}")
+        return proposal["value"]
+
+    @t.validate("frame")
+    def _valid_frame(self, proposal):
+        return int(np.clip(proposal["value"], 0, max(self.num_frames - 1, 0)))
+
+    def show_video(self, video, fps: float | None = None, label: str = "") -> None:
+        """Show a new clip (F, H, W, 3); clears the heat overlay and the tracked points."""
+        data, (f, h, w) = video_strip(video)
+        self.video = media.to_uint8(video)
+        self.heat = None
+        with self.hold_sync():
+            self.video_png, self.num_frames, self.frame_height, self.frame_width = data, f, h, w
+            if fps is not None:
+                if not fps > 0:
+                    raise ValueError(f"fps must be positive; got {fps!r}")
+                self.fps = float(fps)
+            self.label = label
+            self.frame = 0
+            self.heat_png, self.heat_frames, self.heat_label, self.points = b"", 0, "", []
+            self.clip_id += 1
+
+    def show_heat(self, heat, label: str = "") -> None:
+        """Overlay (F, h, w) heat in [0, 1] (any h, w; drawn stretched over the frame); None clears it."""
+        if heat is None:
+            self.heat = None
+            with self.hold_sync():
+                self.heat_png, self.heat_frames, self.heat_label = b"", 0, ""
+                self.heat_id += 1
+            return
+        if self.video is None:
+            raise ValueError("show a clip before a heat overlay")
+        data, (f, h, w) = heat_strip(heat)
+        if f != self.num_frames:
+            raise ValueError(f"heat has {f} frames but the clip has {self.num_frames}")
+        self.heat = np.asarray(heat, dtype=np.float32)
+        with self.hold_sync():
+            self.heat_png, self.heat_frames, self.heat_height, self.heat_width = data, f, h, w
+            self.heat_label = label
+            self.heat_id += 1
+
+    def show_points(self, points) -> None:
+        """A marker per frame: sequence of (y, x) in clip pixels, or None where nothing is tracked."""
+        pts = list(points)
+        if len(pts) != self.num_frames:
+            raise ValueError(f"points needs one entry per frame ({self.num_frames}); got {len(pts)}")
+        self.points = [None if p is None or not np.all(np.isfinite(p)) else [float(p[0]), float(p[1])] for p in pts]
+
+    def on_click(self, handler: Callable[[int, int, int], None]) -> None:
+        """Call handler(frame, y, x) when the canvas is clicked (clip pixel coordinates)."""
+        self._click_handlers.append(handler)
+
+    def _on_browser_msg(self, _widget, content, _buffers) -> None:
+        if not isinstance(content, dict) or content.get("event") != "click":
+            return
+        f, y, x = (int(content.get(k, -1)) for k in ("frame", "y", "x"))
+        if not (0 <= f < self.num_frames and 0 <= y < self.frame_height and 0 <= x < self.frame_width):
+            return  # stale click from a previous clip
+        for handler in self._click_handlers:
+            handler(f, y, x)
+
+    def _fallback(self):
+        if self.video is None:
+            return None, None
+        return clip_html(self.video, self.fps, self.label), self.video

@@ -1,0 +1,136 @@
+"""SeedGrid: prompt variants x seeds, clips looping side by side; click a clip to pick it.
+
+Every clip is sampled alone with its own seed (the same call the prompt panel makes), so a picked
+clip is exactly what Generate gives for that prompt and seed.
+"""
+from __future__ import annotations
+
+import html
+from typing import Callable, Sequence
+
+import anywidget
+import ipywidgets as W
+import traitlets as t
+
+from .assets import css, esm
+from .codec import video_strip
+from .fallback import StaticFallback, clip_html
+from .recipe import Generation, Recipe, run_recipe
+
+MAX_CLIPS = 64
+
+
+class GridView(anywidget.AnyWidget):
+    """The browser grid alone: `clips` is a list of {row, seed, png, frames, height, width}."""
+
+    _esm = esm("seed_grid.js")
+    _css = css()
+    clips = t.List([]).tag(sync=True)
+    columns = t.Int(4).tag(sync=True)
+    fps = t.Float(8.0).tag(sync=True)
+    size = t.Int(96).tag(sync=True)
+    picked = t.Int(-1).tag(sync=True)
+
+
+def _seed_list(seeds) -> list[int]:
+    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
+        raise ValueError(f"seeds must be a positive count or a list of non-negative integers; got {seeds!r}")
+    return seeds
+
+
+class SeedGrid(StaticFallback, W.VBox):
+    def __init__(self, pipe, prompt: str | Sequence[str] = "a red ball is thrown to the right and bounces twice",
+                 seeds: int | Sequence[int] = 4, steps: int = 20, guidance: float = 4.0, negative_prompt: str = "",
+                 runner: Callable[..., Generation] = run_recipe):
+        self.pipe, self.runner = pipe, runner
+        self.generations: list[Generation] = []
+        self._handlers: list[Callable[[Generation], None]] = []
+        variants = [prompt] if isinstance(prompt, str) else list(prompt)
+        self.variants = W.Textarea("\n".join(variants), description="prompts", rows=max(2, len(variants)),
+                                   placeholder="one prompt per line", layout=W.Layout(width="100%"))
+        seeds = _seed_list(seeds)
+        self.seeds = W.Text(", ".join(map(str, seeds)), description="seeds")
+        self.steps = W.IntSlider(steps, min=1, max=50, description="steps")
+        self.guidance = W.FloatSlider(guidance, min=0.0, max=12.0, step=0.5, description="guidance")
+        self.negative_prompt = negative_prompt
+        self.button = W.Button(description="Run grid", icon="th")
+        self.progress = W.IntProgress(0, min=0, max=1, layout=W.Layout(width="160px"))
+        self.status = W.HTML("")
+        self.view = GridView(fps=float(pipe.config.fps), columns=len(seeds))
+        self.view.on_msg(self._on_browser_msg)
+        self.button.on_click(lambda _: self.run())
+        super().__init__([self.variants, self.seeds, self.steps, self.guidance,
+                          W.HBox([self.button, self.progress]), self.status, self.view])
+
+    def recipes(self) -> list[Recipe]:
+        prompts = [p.strip() for p in self.variants.value.splitlines() if p.strip()]
+        if not prompts:
+            raise ValueError("write at least one prompt (one per line)")
+        try:
+            seeds = _seed_list([int(s) for s in self.seeds.value.replace(",", " ").split()])
+        except ValueError:
+            raise ValueError(f"seeds must be non-negative integers separated by commas; got {self.seeds.value!r}") from None
+        if len(prompts) * len(seeds) > MAX_CLIPS:
+            raise ValueError(f"{len(prompts)} prompts x {len(seeds)} seeds is more than {MAX_CLIPS} clips")
+        return [Recipe(p, s, int(self.steps.value), float(self.guidance.value), negative_prompt=self.negative_prompt)
+                for p in prompts for s in seeds]
+
+    def run(self) -> list[Generation]:
+        """Sample every prompt x seed; errors are shown in the widget (and an empty list returned)."""
+        self.button.disabled = True
+        try:
+            recipes = self.recipes()
+            total = sum(r.steps for r in recipes)
+            self.progress.max, self.progress.value, self.progress.bar_style = total, 0, ""
+            gens: list[Generation] = []
+            for r in recipes:
+                done_before = self.progress.value
+                gens.append(self.runner(self.pipe, r, on_step=lambda d, _n, b=done_before: setattr(self.progress, "value", b + d)))
+                self.status.value = f"{len(gens)}/{len(recipes)} clips"
+            self._show(gens)
+            self.progress.bar_style = "success"
+            return gens
+        except Exception as exc:
+            self.status.value = f'<span class="sorakit-error" style="color:#c62828">⚠ {html.escape(str(exc))}</span>'
+            self.progress.bar_style = "danger"
+            return []
+        finally:
+            self.button.disabled = False
+
+    def _show(self, gens: list[Generation]) -> None:
+        self.generations = gens
+        clips = []
+        for g in gens:
+            data, (f, h, w) = video_strip(g.video)
+            clips.append(dict(row=g.recipe.prompt, seed=g.recipe.seed, png=data, frames=f, height=h, width=w))
+        with self.view.hold_sync():
+            self.view.columns = len({g.recipe.seed for g in gens}) or 1
+            self.view.picked = -1
+            self.view.clips = clips
+
+    def on_pick(self, handler: Callable[[Generation], None]) -> None:
+        """Call handler(generation) when a clip is clicked."""
+        self._handlers.append(handler)
+
+    def pick(self, index: int) -> Generation:
+        if not 0 <= index < len(self.generations):
+            raise ValueError(f"no clip {index}: the grid holds {len(self.generations)}")
+        self.view.picked = index
+        for handler in self._handlers:
+            handler(self.generations[index])
+        return self.generations[index]
+
+    def _on_browser_msg(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("event") == "pick":
+            try:
+                self.pick(int(content.get("index", -1)))
+            except ValueError as exc:
+                self.status.value = html.escape(str(exc))
+
+    def _fallback(self):
+        if not self.generations:
+            return None, None
+        cells = "".join(clip_html(g.video, g.fps, f"seed {g.recipe.seed}: {g.recipe.prompt}", width=128)
+                        for g in self.generations)
+        return f"<div>{cells}</div>", None

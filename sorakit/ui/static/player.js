@@ -1,0 +1,115 @@
+// Player: canvas video with scrubber, play/pause, speed and a frame-synced heat overlay.
+
+function render({ model, el }) {
+  const canvas = h("canvas", { class: "sorakit-player-canvas" });
+  const play = h("button", { class: "sorakit-btn sorakit-play", title: "play / pause" });
+  const scrub = h("input", { type: "range", class: "sorakit-scrub", min: "0", step: "1", value: "0" });
+  const speed = h("select", { class: "sorakit-speed", title: "speed" });
+  for (const s of [0.25, 0.5, 1, 2]) speed.append(h("option", { value: String(s) }, `${s}x`));
+  const counter = h("span", { class: "sorakit-counter" });
+  const caption = h("div", { class: "sorakit-caption" });
+  const heatLabel = h("div", { class: "sorakit-heat-label" });
+  el.classList.add("sorakit-player");
+  el.append(canvas, h("div", { class: "sorakit-controls" }, play, scrub, speed, counter), caption, heatLabel);
+
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  let strip = null, heatStrip = null, heatColoured = null, frame = 0, timer = null, token = 0;
+
+  function n() { return model.get("num_frames"); }
+  function draw() {
+    const size = model.get("size"), fh = model.get("frame_height"), fw = model.get("frame_width");
+    const scale = fh && fw ? size / Math.max(fh, fw) : 1;
+    canvas.width = Math.max(1, Math.round((fw || size) * scale));
+    canvas.height = Math.max(1, Math.round((fh || size) * scale));
+    ctx.fillStyle = "#222"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+    if (!strip) {
+      ctx.fillStyle = "#aaa"; ctx.font = "14px sans-serif"; ctx.fillText("no clip yet: press Generate", 12, 24);
+    } else {
+      drawStripFrame(ctx, strip, frame, fh, fw, false);
+      if (heatColoured && frame < model.get("heat_frames")) {
+        drawStripFrame(ctx, heatColoured, frame, model.get("heat_height"), model.get("heat_width"), false);
+      }
+      const p = (model.get("points") || [])[frame];
+      if (p) {
+        ctx.strokeStyle = "#0f0"; ctx.lineWidth = 2; ctx.beginPath();
+        ctx.arc((p[1] + 0.5) * scale, (p[0] + 0.5) * scale, Math.max(4, scale * 1.5), 0, 2 * Math.PI); ctx.stroke();
+      }
+    }
+    canvas.dataset.clipId = String(model.get("clip_id"));
+    canvas.dataset.heatId = heatColoured ? String(model.get("heat_id")) : "";
+    canvas.dataset.frame = String(frame);
+    scrub.max = String(Math.max(0, n() - 1)); scrub.value = String(frame);
+    counter.textContent = n() ? `${frame + 1}/${n()}` : "";
+    play.textContent = model.get("playing") ? "❚❚" : "▶";
+    caption.textContent = model.get("label");
+    heatLabel.textContent = heatColoured ? model.get("heat_label") : "";
+  }
+
+  function schedule() {
+    clearInterval(timer); timer = null;
+    if (model.get("playing") && n() > 1) {
+      const ms = 1000 / (model.get("fps") * model.get("speed"));
+      timer = setInterval(() => { frame = (frame + 1) % n(); draw(); }, ms);
+    }
+  }
+  function setFrame(i, sync) {
+    frame = Math.max(0, Math.min(n() - 1, i | 0)); draw();
+    if (sync) { model.set("frame", frame); model.save_changes(); }
+  }
+  async function loadVideo() {
+    const my = ++token;
+    const bmp = await decodePng(model.get("video_png"));
+    if (my !== token) return;  // a newer clip arrived while decoding
+    strip = bmp; frame = Math.min(model.get("frame"), Math.max(0, n() - 1));
+    await loadHeat();
+    schedule();
+  }
+  async function loadHeat() {
+    const bmp = await decodePng(model.get("heat_png"));
+    heatStrip = bmp; recolour();
+  }
+  function recolour() { heatColoured = heatStrip ? colourHeat(heatStrip, model.get("opacity")) : null; draw(); }
+
+  play.addEventListener("click", () => {
+    model.set("playing", !model.get("playing"));
+    if (!model.get("playing")) model.set("frame", frame);
+    model.save_changes();
+  });
+  scrub.addEventListener("input", () => {
+    if (model.get("playing")) { model.set("playing", false); }
+    setFrame(+scrub.value, true);
+  });
+  speed.addEventListener("change", () => { model.set("speed", +speed.value); model.save_changes(); });
+  canvas.addEventListener("click", (e) => {
+    if (!strip) return;
+    const r = canvas.getBoundingClientRect();
+    const y = Math.floor(((e.clientY - r.top) / r.height) * model.get("frame_height"));
+    const x = Math.floor(((e.clientX - r.left) / r.width) * model.get("frame_width"));
+    model.send({ event: "click", frame, y, x });
+  });
+
+  const onPlaying = () => { schedule(); draw(); };
+  const onFrame = () => setFrame(model.get("frame"), false);
+  const onSpeed = () => { speed.value = String(model.get("speed")); schedule(); };
+  model.on("change:video_png", loadVideo);
+  model.on("change:heat_png", loadHeat);
+  model.on("change:opacity", recolour);
+  model.on("change:playing", onPlaying);
+  model.on("change:fps", schedule);
+  model.on("change:speed", onSpeed);
+  model.on("change:frame", onFrame);
+  model.on("change:points", draw);
+  model.on("change:label", draw);
+  model.on("change:heat_label", draw);
+  model.on("change:size", draw);
+  speed.value = String(model.get("speed"));
+  loadVideo();
+  return () => {
+    clearInterval(timer);
+    for (const [ev, fn] of [["video_png", loadVideo], ["heat_png", loadHeat], ["opacity", recolour],
+      ["playing", onPlaying], ["fps", schedule], ["speed", onSpeed], ["frame", onFrame], ["points", draw],
+      ["label", draw], ["heat_label", draw], ["size", draw]]) model.off(`change:${ev}`, fn);
+  };
+}
+
+export default { render };

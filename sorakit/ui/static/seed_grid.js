@@ -1,0 +1,46 @@
+// SeedGrid: rows of looping clips (one row per prompt variant, one column per seed); click picks one.
+
+function render({ model, el }) {
+  el.classList.add("sorakit-grid");
+  let timer = null, frame = 0, cells = [], token = 0;
+
+  async function build() {
+    const my = ++token;
+    clearInterval(timer);
+    const clips = model.get("clips"), cols = Math.max(1, model.get("columns")), size = model.get("size");
+    const strips = await Promise.all(clips.map((c) => decodePng(c.png)));
+    if (my !== token) return;
+    el.replaceChildren();
+    el.style.gridTemplateColumns = `repeat(${cols}, ${size + 8}px)`;
+    cells = [];
+    let row = null;
+    clips.forEach((clip, i) => {
+      if (clip.row !== row) { row = clip.row; el.append(h("div", { class: "sorakit-row-label" }, row)); }
+      const canvas = h("canvas", { width: String(size), height: String(size) });
+      const cell = h("div", { class: "sorakit-cell", "data-index": String(i), title: `${clip.row} (seed ${clip.seed})`,
+        onclick: () => model.send({ event: "pick", index: i }) }, canvas, h("span", {}, `seed ${clip.seed}`));
+      el.append(cell);
+      cells.push({ cell, ctx: canvas.getContext("2d"), strip: strips[i], clip });
+    });
+    mark();
+    frame = 0; tick();
+    const fps = model.get("fps");
+    if (clips.length) timer = setInterval(tick, 1000 / fps);
+  }
+  function tick() {
+    for (const { ctx, strip, clip } of cells) {
+      if (strip) drawStripFrame(ctx, strip, frame % clip.frames, clip.height, clip.width, false);
+    }
+    frame += 1;
+  }
+  function mark() {
+    const picked = model.get("picked");
+    cells.forEach(({ cell }, i) => cell.classList.toggle("picked", i === picked));
+  }
+  model.on("change:clips", build);
+  model.on("change:picked", mark);
+  build();
+  return () => { clearInterval(timer); model.off("change:clips", build); model.off("change:picked", mark); };
+}
+
+export default { render };

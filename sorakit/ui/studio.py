@@ -1,0 +1,81 @@
+"""Studio: the all-in-one widget. Prompt panel and player on top; attention, probes and the seed
+grid in tabs below. A Generate or a picked grid clip becomes the current clip of every part.
+"""
+from __future__ import annotations
+
+import os
+from functools import partial
+
+import ipywidgets as W
+
+from .. import media
+from .attention_explorer import AttentionExplorer, capture_all
+from .fallback import StaticFallback, clip_html
+from .player import Player
+from .probe_panel import ProbePanel
+from .prompt_panel import PromptPanel
+from .recipe import Generation, run_recipe
+from .seed_grid import SeedGrid
+
+TABS = ("Attention", "Probes", "Seeds")
+
+
+class Studio(StaticFallback, W.VBox):
+    def __init__(self, pipe, prompt: str = "a red ball is thrown to the right and bounces twice", seed: int = 0,
+                 steps: int = 20, guidance: float = 4.0, num_frames: int | None = None, seeds: int = 4):
+        self.pipe = pipe
+        self.generation: Generation | None = None
+        self.player = Player(fps=float(pipe.config.fps))
+        self.prompt_panel = PromptPanel(pipe, prompt, seed, steps, guidance, num_frames,
+                                        runner=partial(run_recipe, capture=capture_all))
+        self.attention = AttentionExplorer(pipe, self.player, listen=False)
+        self.probes = ProbePanel(self.player, listen=False)
+        self.seed_grid = SeedGrid(pipe, prompt, seeds=seeds, steps=steps, guidance=guidance)
+        self.tabs = W.Tab([self.attention, self.probes, self.seed_grid])
+        for i, title in enumerate(TABS):
+            self.tabs.set_title(i, title)
+        self.prompt_panel.on_result(self.show)
+        self.seed_grid.on_pick(self.pick)
+        self.player.on_click(self._on_click)
+        self.prompt_panel.layout.width = "420px"
+        super().__init__([W.HBox([self.prompt_panel, self.player]), self.tabs])
+        self.add_class("sorakit-studio")
+
+    @property
+    def video(self):
+        """The current clip (F, H, W, 3) float in [0, 1], or None."""
+        return None if self.generation is None else self.generation.video
+
+    def generate(self) -> Generation | None:
+        """Same as clicking Generate: returns the Generation, or None (the error is shown in the panel)."""
+        return self.prompt_panel.generate()
+
+    def show(self, generation: Generation) -> None:
+        """Make `generation` the current clip of the player, the attention explorer and the probes."""
+        self.generation = generation
+        self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt)
+        self.attention.set_generation(generation)
+        self.probes.set_clip(generation.video, generation.recipe.prompt, generation.fps)
+
+    def pick(self, generation: Generation) -> None:
+        """A clip picked in the seed grid: its recipe goes into the prompt panel, the clip into the player."""
+        self.prompt_panel.set_recipe(generation.recipe)
+        self.show(generation)
+
+    def export(self, path: str | os.PathLike):
+        """Write the current clip (mp4 or gif) with its recipe as metadata."""
+        if self.generation is None:
+            raise ValueError("no clip yet: press Generate first")
+        return media.export(self.generation.video, path, fps=self.generation.fps, metadata=self.generation.metadata())
+
+    def _on_click(self, frame: int, y: int, x: int) -> None:
+        """A click on the video tracks a ball on the Probes tab and queries self-attention elsewhere."""
+        if self.tabs.selected_index == TABS.index("Probes"):
+            self.probes.track(frame, y, x)
+        else:
+            self.attention.query(frame, y, x)
+
+    def _fallback(self):
+        if self.generation is None:
+            return None, None
+        return clip_html(self.generation.video, self.generation.fps, self.generation.recipe.prompt), self.generation.video

@@ -1,0 +1,164 @@
+"""The notebook experience in a real browser: JupyterLab (headless, loopback, token) + Chromium.
+
+Opens notebooks/01_quickstart.ipynb, runs all cells (SORAKIT_FAST=1: few sampling steps), then in
+the Studio: randomize the seed and click Generate -> a new clip is drawn on the player's canvas;
+click a word chip -> a heat overlay is drawn. Screenshots go to artifacts/ (SORAKIT_ARTIFACTS).
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
+ARTIFACTS = Path(os.environ.get("SORAKIT_ARTIFACTS", REPO / "artifacts"))
+RUN_TIMEOUT_MS = 600_000  # notebook run in the browser (model load + a few 4-step clips)
+CANVAS = ".sorakit-studio .sorakit-player-canvas"
+SETTINGS = {"apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+            "notebook-extension/tracker": {"autoStartDefaultKernel": True}}
+KERNEL_READY = """() => {
+    const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server on 127.0.0.1 with a random token, serving a copy of the notebooks folder."""
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    shutil.copy(NOTEBOOK, root)  # the browser autosaves outputs: keep the repo's notebook clean
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "SORAKIT_FAST": "1", "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")}
+    for plugin, values in SETTINGS.items():  # no news toast, no kernel-picker dialog
+        path = tmp_path / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(tmp_path / "lab.log", "wb")
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    break
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start within 60 s")
+        if server.poll() is not None:
+            pytest.fail(f"JupyterLab exited: {(tmp_path / 'lab.log').read_text()[-2000:]}")
+        yield f"{base}/lab/tree/{NOTEBOOK.name}?token={token}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _run_all(page) -> None:
+    """Run all cells once the kernel is connected; a run issued while the kernel connection is still
+    settling can be dropped by JupyterLab, so check that the cells got queued and retry once."""
+    for attempt in range(2):
+        page.wait_for_function(KERNEL_READY, timeout=120_000)
+        page.wait_for_timeout(2000)
+        page.click(".jp-Notebook .jp-Cell .jp-InputArea-prompt >> nth=0")  # make the notebook current
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        try:  # the last code cell is queued ([*]) or done ([n]) once Run All took
+            page.wait_for_function("""() => {
+                const p = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'));
+                return p.length > 0 && /\\[(\\*|\\d+)\\]/.test(p[p.length - 1].textContent);
+            }""", timeout=20_000)
+            return
+        except Exception:
+            if attempt:
+                raise
+
+
+def _pixels(page) -> np.ndarray:
+    """The player's canvas as an (H, W, 4) uint8 array."""
+    data = page.eval_on_selector(CANVAS, """c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        return {w: d.width, h: d.height, px: Array.from(d.data)};
+    }""")
+    return np.array(data["px"], np.uint8).reshape(data["h"], data["w"], 4)
+
+
+def _shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.locator(".sorakit-studio").screenshot(path=str(path))
+    return path
+
+
+def test_studio_generate_and_word_heat(chromium, lab):
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(lab)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        _run_all(page)
+
+        # The last cell shows the Studio with a first clip (clip 1), drawn on the canvas.
+        page.wait_for_selector(f"{CANVAS}[data-clip-id='1']", timeout=RUN_TIMEOUT_MS)
+        page.locator(CANVAS).scroll_into_view_if_needed()
+        page.click(".sorakit-studio .sorakit-play")  # pause, so pixels change only when the clip does
+        page.wait_for_function(f"document.querySelector(\"{CANVAS}\").closest('.sorakit-player')"
+                               ".querySelector('.sorakit-play').textContent === '▶'")
+        first = _pixels(page)
+        assert first[..., :3].std() > 5, "the first clip is not drawn (canvas is flat)"
+        _shot(page, "lab_studio_first_clip.png")
+
+        page.click(".sorakit-studio button[title='random seed']")
+        page.click(".sorakit-studio button:has-text('Generate')")
+        page.wait_for_selector(f"{CANVAS}[data-clip-id='2']", timeout=120_000)
+        page.wait_for_timeout(300)
+        second = _pixels(page)
+        # Canvas pixels are exact (no compression): a moved ball alone changes ~2% of them.
+        changed = np.abs(second[..., :3].astype(int) - first[..., :3]).max(-1) > 8
+        assert changed.mean() > 0.005, f"Generate drew no new clip: {changed.mean():.2%} of pixels changed"
+        assert second[..., :3].std() > 5, "the new clip is not drawn (canvas is flat)"
+        _shot(page, "lab_studio_new_clip.png")
+
+        page.click(".sorakit-studio .sorakit-chip[data-word='red']")
+        page.wait_for_selector(f"{CANVAS}:not([data-heat-id=''])", timeout=120_000)
+        page.wait_for_timeout(300)
+        heat = _pixels(page)
+        changed = np.abs(heat[..., :3].astype(int) - second[..., :3]).max(-1) > 8
+        assert changed.mean() > 0.25, f"the word chip drew no heat overlay: {changed.mean():.1%} of pixels changed"
+        assert "red" in page.inner_text(".sorakit-studio .sorakit-heat-label")
+        _shot(page, "lab_studio_word_heat.png")
+    except Exception:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "lab_failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()

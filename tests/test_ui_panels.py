@@ -1,0 +1,142 @@
+"""Prompt panel, seed grid, attention explorer and Studio on the tiny pipeline (2-step samples)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sorakit import media, ui
+from sorakit.ui.recipe import Recipe, run_recipe
+
+STEPS = 2
+
+
+def test_run_recipe_is_the_plain_pipeline_call(tiny_pipe):
+    calls = []
+    gen = run_recipe(tiny_pipe, Recipe("a red ball", seed=3, steps=STEPS), on_step=lambda d, n: calls.append((d, n)))
+    direct = tiny_pipe("a red ball", generator=torch.Generator().manual_seed(3), num_inference_steps=STEPS).frames[0]
+    np.testing.assert_array_equal(gen.video, direct)
+    assert calls == [(1, STEPS), (2, STEPS)]
+    assert tiny_pipe._progress_bar_config == {"disable": True}  # the fixture's setting is restored
+
+
+def test_prompt_panel_generates_with_progress(tiny_pipe):
+    panel = ui.PromptPanel(tiny_pipe, "a blue ball rolls to the left", seed=5, steps=STEPS)
+    seen = []
+    panel.on_result(seen.append)
+    gen = panel.generate()
+    assert gen is not None and seen == [gen] and panel.result is gen
+    assert gen.video.shape == (16, 32, 32, 3) and gen.recipe.seed == 5
+    assert panel.progress.value == panel.progress.max == STEPS and panel.progress.bar_style == "success"
+    assert panel.status.value.startswith("done in") and not panel.button.disabled
+
+
+@pytest.mark.parametrize("prompt, seed_msg", [("", "prompt must not be empty"), ("x" * 600, "at most 500")])
+def test_prompt_panel_shows_errors_instead_of_raising(tiny_pipe, prompt, seed_msg):
+    panel = ui.PromptPanel(tiny_pipe, prompt, steps=STEPS)
+    assert panel.generate() is None
+    assert seed_msg in panel.error and "ValueError" not in panel.error  # the user's to fix: message only
+    assert "sorakit-error" in panel.status.value and seed_msg in panel.status.value
+    assert panel.progress.bar_style == "danger" and not panel.button.disabled
+    assert "Traceback" in panel.error_traceback  # kept for debugging, not shown
+
+
+def test_prompt_panel_reports_unexpected_failures(tiny_pipe):
+    def broken(pipe, recipe, on_step=None):
+        raise RuntimeError("out of memory")
+
+    panel = ui.PromptPanel(tiny_pipe, "a ball", runner=broken)
+    assert panel.generate() is None and panel.error == "RuntimeError: out of memory"
+
+
+def test_randomize_and_set_recipe(tiny_pipe):
+    panel = ui.PromptPanel(tiny_pipe, "a ball")
+    seeds = {panel.randomize_seed() for _ in range(5)}
+    assert len(seeds) > 1 and all(0 <= s <= ui.prompt_panel.MAX_SEED for s in seeds)
+    panel.set_recipe(Recipe("a green ball", seed=7, steps=3, guidance=2.5, num_frames=8, negative_prompt="blur"))
+    assert panel.recipe() == Recipe("a green ball", 7, 3, 2.5, 8, "blur")
+
+
+def test_seed_grid_runs_variants_by_seeds_and_picks(tiny_pipe):
+    grid = ui.SeedGrid(tiny_pipe, ["a red ball", "a blue ball"], seeds=[4, 9], steps=STEPS)
+    gens = grid.run()
+    assert [(g.recipe.prompt, g.recipe.seed) for g in gens] == [
+        ("a red ball", 4), ("a red ball", 9), ("a blue ball", 4), ("a blue ball", 9)]
+    assert grid.view.columns == 2 and len(grid.view.clips) == 4
+    assert [c["row"] for c in grid.view.clips] == ["a red ball"] * 2 + ["a blue ball"] * 2
+    assert not np.array_equal(gens[0].video, gens[1].video)  # seeds differ
+    picked = []
+    grid.on_pick(picked.append)
+    grid.view._handle_custom_msg({"event": "pick", "index": 3}, [])
+    assert picked == [gens[3]] and grid.view.picked == 3
+    grid.view._handle_custom_msg({"event": "pick", "index": 7}, [])
+    assert "no clip 7" in grid.status.value and picked == [gens[3]]
+
+
+@pytest.mark.parametrize("seeds, msg", [("1, x", "seeds must be non-negative integers"), ("", "seeds must be")])
+def test_seed_grid_shows_bad_seeds(tiny_pipe, seeds, msg):
+    grid = ui.SeedGrid(tiny_pipe, "a ball", steps=STEPS)
+    grid.seeds.value = seeds
+    assert grid.run() == [] and msg in grid.status.value and grid.progress.bar_style == "danger"
+
+
+@pytest.fixture(scope="module")
+def studio(tiny_pipe):
+    studio = ui.Studio(tiny_pipe, "a red ball is thrown to the right", seed=1, steps=STEPS, seeds=2)
+    assert studio.generate() is not None
+    return studio
+
+
+def test_studio_generate_feeds_player_and_chips(studio):
+    assert studio.player.clip_id >= 1 and studio.player.num_frames == 16
+    np.testing.assert_array_equal(studio.player.video, media.to_uint8(studio.video))
+    assert studio.attention.chips.words == ["a", "red", "ball", "is", "thrown", "to", "the", "right"]
+    assert studio.generation.capture is not None  # captured while generating
+    assert studio.attention.matrix.value[:4] == b"\x89PNG"
+
+
+def test_word_chip_draws_heat(studio):
+    before = studio.player.heat_id
+    studio.attention.chips.selected = "red"
+    heat = studio.player.heat
+    assert studio.player.heat_id == before + 1 and heat.shape == (16, 32, 32)
+    assert heat.min() >= 0 and heat.max() == pytest.approx(1.0)
+    # The sliders start at the attention module's defaults (the layers/steps that localize best).
+    np.testing.assert_allclose(heat, studio.generation.capture.word_map("red"), atol=1e-6)
+    default = studio.attention.layers.value
+    studio.attention.layers.value = (1, 1)  # a layer range re-reads the map
+    np.testing.assert_allclose(studio.player.heat, studio.generation.capture.word_map("red", layers=[1],
+                               **{"steps": studio.attention._ranges()["steps"]}), atol=1e-6)
+    studio.attention.layers.value = default
+    studio.attention.chips.selected = ""
+    assert studio.player.heat is None
+
+
+def test_pixel_click_shows_query_map(studio):
+    studio.tabs.selected_index = 0
+    studio.player._handle_custom_msg({"event": "click", "frame": 5, "y": 10, "x": 20}, [])
+    assert studio.attention.query_point == (5, 10, 20)
+    assert studio.player.heat.shape == (16, 32, 32) and "self-attention" in studio.player.heat_label
+
+
+def test_explorer_captures_a_clip_that_came_without_one(tiny_pipe, studio):
+    plain = run_recipe(tiny_pipe, studio.generation.recipe)
+    explorer = ui.AttentionExplorer(tiny_pipe, generation=plain)
+    heat = explorer.show_word("ball")
+    np.testing.assert_allclose(heat, studio.generation.capture.word_map("ball"), atol=1e-6)  # same seed, same maps
+    assert explorer.show_word("purple") is None and "not a word of the prompt" in explorer.status.value
+
+
+def test_grid_pick_goes_into_the_studio(studio):
+    studio.seed_grid.seeds.value = "0, 3"
+    gens = studio.seed_grid.run()
+    studio.seed_grid.pick(1)
+    assert studio.prompt_panel.seed.value == 3 and studio.generation is gens[1]
+    np.testing.assert_array_equal(studio.player.video, media.to_uint8(gens[1].video))
+
+
+def test_studio_export_and_fallback(studio, tmp_path):
+    path = studio.export(tmp_path / "clip.mp4")
+    assert media.read_metadata(path)["seed"] == studio.generation.recipe.seed
+    data, _ = studio._repr_mimebundle_()
+    assert "<video" in data["text/html"] and data["image/png"]
