@@ -27,6 +27,7 @@ NAME = "consistency"
 # world.parse_floor(200, seed=0) at 32x32, 16 frames, 8 fps: mean |v_tracked - v_true| over 2925
 # usable samples of ground-truth clips (mean speed 3.77). Re-measure with `measure_parse_floor()`.
 PARSE_FLOOR = 0.0233  # world units/s
+FLOOR_CLIP = (32, 32, 8.0)  # height, width, fps the floor was measured at (other clips: read the ratio loosely)
 MAX_RATIO = 10.0  # verdict: within this many parse floors
 IMPACT_FREE = 0.05  # world units/s: a simulated contact slower than this leaves central differences valid
 DEFAULT_RESTITUTION = 0.8
@@ -165,7 +166,9 @@ def _consistency(ctx: Context, given: int, scene: world.Scene | None) -> ProbeRe
     seen = np.isfinite(per_frame)
     position = np.where(seen.any(1), np.where(seen, per_frame, 0).sum(1) / np.maximum(seen.sum(1), 1), np.nan)
     scored = position[given:]
-    metrics = {**info, "given": given, "parse_floor": PARSE_FLOOR, "samples": len(errors), "missing": missing,
+    same_clip = (*ctx.video.shape[1:3], ctx.fps) == FLOOR_CLIP
+    metrics = {**info, "given": given, "parse_floor": PARSE_FLOOR, "floor_measured_at": "32x32, 8 fps",
+               "samples": len(errors), "missing": missing,
                "position_error": position, "position_error_mean": float(np.nanmean(scored)) if np.isfinite(scored).any() else None,
                "position_error_final": float(scored[-1]) if np.isfinite(scored[-1]) else None}
     data = {"simulated": {n: traj.pos[:, i] for i, n in enumerate(names)}}
@@ -178,7 +181,8 @@ def _consistency(ctx: Context, given: int, scene: world.Scene | None) -> ProbeRe
     metrics.update(velocity_error=err, floor_ratio=ratio, mean_speed=float(np.mean(speeds)),
                    relative_velocity_error=err / max(float(np.mean(speeds)), 1e-9))
     ok = ratio <= MAX_RATIO and not missing
-    text = (f"velocity error {err:.3f} units/s = {ratio:.1f}x the parse floor ({PARSE_FLOOR} units/s), "
+    floor = f"{PARSE_FLOOR} units/s" + ("" if same_clip else ", measured at 32x32, 8 fps")
+    text = (f"velocity error {err:.3f} units/s = {ratio:.1f}x the parse floor ({floor}), "
             f"position off by {metrics['position_error_mean'] or 0:.2f} units on average")
     if missing:
         text += f"; {', '.join(missing)} missing from the clip"
