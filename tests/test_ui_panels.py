@@ -119,6 +119,14 @@ def test_pixel_click_shows_query_map(studio):
     assert studio.player.heat.shape == (16, 32, 32) and "self-attention" in studio.player.heat_label
 
 
+def test_clicks_on_the_probes_tab_track_instead(studio):
+    studio.tabs.selected_index = ui.studio.TABS.index("Probes")
+    query = studio.attention.query_point
+    studio.player._handle_custom_msg({"event": "click", "frame": 1, "y": 16, "x": 16}, [])
+    assert studio.probes.point_track is not None and studio.attention.query_point == query
+    studio.tabs.selected_index = 0
+
+
 def test_explorer_captures_a_clip_that_came_without_one(tiny_pipe, studio):
     plain = run_recipe(tiny_pipe, studio.generation.recipe)
     explorer = ui.AttentionExplorer(tiny_pipe, generation=plain)
@@ -140,3 +148,45 @@ def test_studio_export_and_fallback(studio, tmp_path):
     assert media.read_metadata(path)["seed"] == studio.generation.recipe.seed
     data, _ = studio._repr_mimebundle_()
     assert "<video" in data["text/html"] and data["image/png"]
+
+
+@pytest.fixture(scope="module")
+def thrown():
+    from sorakit import world
+
+    return world.sample(seed=3, scenario="throw")
+
+
+def test_probe_panel_runs_chosen_probes(thrown):
+    panel = ui.ProbePanel()
+    assert panel.run() is None and "no clip yet" in panel.verdicts.value
+    panel.set_clip(thrown.video, thrown.caption, fps=8)
+    for name, box in panel.checks.items():
+        box.value = name in ("tracking", "gravity", "persistence")
+    report = panel.run()
+    assert list(report.results) == ["tracking", "gravity", "persistence"]
+    assert report.verdicts.get("persistence") is True  # a ground-truth world clip keeps its ball
+    assert "persistence" in panel.verdicts.value and "PASS" in panel.verdicts.value
+    assert panel.plot.value[:4] == b"\x89PNG"
+    for box in panel.checks.values():
+        box.value = False
+    assert panel.run() is None and "choose at least one probe" in panel.verdicts.value
+
+
+def test_click_a_ball_tracks_it(thrown):
+    from sorakit import world
+
+    player = ui.Player(thrown.video)
+    panel = ui.ProbePanel(player)
+    panel.set_clip(thrown.video, thrown.caption)
+    cam = world.Camera(*thrown.video.shape[1:3])
+    truth = cam.to_pixels(thrown.states.pos[:, 0])[:, ::-1]  # (F, 2) (row, col) of the first ball
+    f = 2
+    player._handle_custom_msg({"event": "click", "frame": f, "y": int(truth[f, 0]), "x": int(truth[f, 1])}, [])
+    pt = panel.point_track
+    assert pt is not None and pt.present[f]
+    ok = pt.present & thrown.states.visible[:, 0]
+    assert ok.sum() >= len(ok) // 2
+    assert np.median(np.linalg.norm(pt.pixel[ok] - truth[ok], axis=-1)) < 2.0  # pixels
+    assert sum(p is not None for p in player.points) == int(pt.present.sum())
+    assert "tracked the point" in panel.track_status.value

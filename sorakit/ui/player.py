@@ -45,7 +45,7 @@ class Player(StaticFallback, anywidget.AnyWidget):
     heat_label = t.Unicode("").tag(sync=True)
     opacity = t.Float(0.6).tag(sync=True)
 
-    points = t.List([]).tag(sync=True)         # per frame [y, x] in clip pixels or None: a tracked marker
+    points = t.List([]).tag(sync=True)         # per frame [y, x] or None: a tracked marker (continuous pixels)
 
     def __init__(self, video=None, fps: float | None = None, label: str = "", **kwargs):
         super().__init__(**kwargs)
@@ -108,7 +108,8 @@ class Player(StaticFallback, anywidget.AnyWidget):
             self.heat_id += 1
 
     def show_points(self, points) -> None:
-        """A marker per frame: sequence of (y, x) in clip pixels, or None where nothing is tracked."""
+        """A marker per frame: (y, x) in continuous pixel coordinates (pixel (i, j) spans [i, i+1) x [j, j+1),
+        as `world.Camera` and `probes.track_point` use them), or None where nothing is tracked."""
         pts = list(points)
         if len(pts) != self.num_frames:
             raise ValueError(f"points needs one entry per frame ({self.num_frames}); got {len(pts)}")

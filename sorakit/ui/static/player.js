@@ -32,7 +32,7 @@ function render({ model, el }) {
       const p = (model.get("points") || [])[frame];
       if (p) {
         ctx.strokeStyle = "#0f0"; ctx.lineWidth = 2; ctx.beginPath();
-        ctx.arc((p[1] + 0.5) * scale, (p[0] + 0.5) * scale, Math.max(4, scale * 1.5), 0, 2 * Math.PI); ctx.stroke();
+        ctx.arc(p[1] * scale, p[0] * scale, Math.max(4, scale * 1.5), 0, 2 * Math.PI); ctx.stroke();
       }
     }
     canvas.dataset.clipId = String(model.get("clip_id"));
