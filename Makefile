@@ -12,7 +12,7 @@ BENCHMARKS := $(wildcard benchmarks/*.py)
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test bench install clean
+.PHONY: lab test bench install clean train
 
 lab: $(STAMP)
 	mkdir -p notebooks
@@ -27,6 +27,15 @@ bench: $(STAMP)
 	@for f in $(BENCHMARKS); do echo "# $$f" >&2; $(PY) $$f || exit 1; done
 
 install: $(STAMP)
+
+# Continue training the shipped model from the committed resume checkpoint (hours on a CPU; runs in
+# the background, logs to runs/shipped.log). Copy runs/shipped/pipeline/* to sorakit/weights/ to ship it.
+RESUME := checkpoints/shipped-resume.safetensors
+train: $(STAMP)
+	mkdir -p runs/shipped
+	test -f runs/shipped/checkpoint.safetensors || cp $(RESUME) runs/shipped/checkpoint.safetensors
+	nohup $(PY) -m sorakit.cli train --out runs/shipped --steps 8000 --sample-every 250 --threads 2 >> runs/shipped.log 2>&1 &
+	@echo "training in the background: tail -f runs/shipped.log"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
