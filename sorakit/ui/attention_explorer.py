@@ -15,7 +15,6 @@ import ipywidgets as W
 
 from .. import attention
 from ..attention.words import merge_words
-from ..media import to_uint8
 from .chips import WordChips
 from .figures import matrix_png
 from .player import Player
@@ -62,7 +61,8 @@ class AttentionExplorer(W.VBox):
         self.steps.observe(self._on_range, "value")
         if listen:  # the Studio routes clicks itself
             self.player.on_click(self.query)
-        super().__init__([self.chips, self.layers, self.steps, self.opacity, self.status, self.matrix])
+        own = [self.player] if player is None else []  # alone, it shows its own player
+        super().__init__([*own, self.chips, self.layers, self.steps, self.opacity, self.status, self.matrix])
         if generation is not None:
             self.set_generation(generation)
 
@@ -70,8 +70,7 @@ class AttentionExplorer(W.VBox):
     def set_generation(self, generation: Generation) -> None:
         """Explore a new clip (also shown in the player if it is not already)."""
         self.generation, self.query_point, self._query_cap = generation, None, None
-        shown = self.player.video
-        if shown is None or shown.shape != generation.video.shape or (shown != to_uint8(generation.video)).any():
+        if not self.player.is_showing(generation.video):
             self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt)
         ids = self.pipe.tokenizer(generation.recipe.prompt, truncation=True,
                                   max_length=self.pipe.config.max_text_tokens).input_ids

@@ -88,6 +88,11 @@ class Player(StaticFallback, anywidget.AnyWidget):
             self.heat_png, self.heat_frames, self.heat_label, self.points = b"", 0, "", []
             self.clip_id += 1
 
+    def is_showing(self, video) -> bool:
+        """Whether `video` is the clip on screen (same pixels)."""
+        return self.video is not None and self.video.shape == np.shape(video) and \
+            np.array_equal(self.video, media.to_uint8(video))
+
     def show_heat(self, heat, label: str = "") -> None:
         """Overlay (F, h, w) heat in [0, 1] (any h, w; drawn stretched over the frame); None clears it."""
         if heat is None:

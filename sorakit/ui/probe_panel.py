@@ -45,13 +45,16 @@ class ProbePanel(W.VBox):
         self.button.on_click(lambda _: self.run())
         if listen:  # the Studio routes clicks itself
             self.player.on_click(self.track)
-        super().__init__([W.HBox(list(self.checks.values()), layout=W.Layout(flex_flow="row wrap")),
+        own = [self.player] if player is None else []  # alone, it shows its own player
+        super().__init__([*own, W.HBox(list(self.checks.values()), layout=W.Layout(flex_flow="row wrap")),
                           self.button, self.verdicts, self.track_status, self.plot])
 
     def set_clip(self, video, prompt: str | None = None, fps: float | None = None) -> None:
         """The clip to probe; clears the previous report and track."""
         self.video, self.prompt = video, prompt
         self.fps = float(fps) if fps else self.fps
+        if not self.player.is_showing(video):
+            self.player.show_video(video, fps=self.fps, label=prompt or "")
         self.report = self.point_track = None
         self.verdicts.value, self.plot.value = "", b""
         self.track_status.value = "click a ball in the video (on this tab) to track it"
