@@ -38,6 +38,7 @@ class Studio(StaticFallback, W.VBox):
         self.seed_grid.on_pick(self.pick)
         self.player.on_click(self._on_click)
         self.prompt_panel.layout.width = "420px"
+        self.player.layout.margin = "0 0 0 24px"
         super().__init__([W.HBox([self.prompt_panel, self.player]), self.tabs])
         self.add_class("sorakit-studio")
 
