@@ -165,6 +165,28 @@ def test_studio_generate_and_word_heat(chromium, lab):
         assert changed.mean() > 0.25, f"the word chip drew no heat overlay: {changed.mean():.1%} of pixels changed"
         assert "blue" in page.inner_text(".sorakit-studio .sorakit-heat-label")
         _shot(page, "lab_studio_word_heat.png")
+
+        # Probes tab: run the probes -> a verdict table and the report plot.
+        page.click(".sorakit-studio .lm-TabBar-tab:has-text('Probes')")
+        page.click(".sorakit-studio button:has-text('Run probes')")
+        page.wait_for_selector(".sorakit-studio .sorakit-report", timeout=120_000)
+        assert "persistence" in page.inner_text(".sorakit-studio .sorakit-report")
+
+        # Seeds tab: a 1 x 2 grid of looping clips; clicking one picks it into the player.
+        page.click(".sorakit-studio .lm-TabBar-tab:has-text('Seeds')")
+        page.fill(".sorakit-studio .sorakit-seeds input", "5, 6")
+        page.click(".sorakit-studio button:has-text('Run grid')")
+        page.wait_for_selector(".sorakit-studio .sorakit-cell[data-index='1'] canvas", timeout=120_000)
+        page.wait_for_timeout(500)
+        cell = page.locator(".sorakit-studio .sorakit-cell[data-index='1'] canvas")
+        grid_px = np.array(cell.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"))
+        assert _not_placeholder(grid_px.reshape(-1, 4)) > 0.5 and grid_px.reshape(-1, 4)[:, 3].min() == 255, \
+            "the grid clip is not drawn"
+        _shot(page, "lab_studio_seed_grid.png")
+        cell.click()
+        page.wait_for_selector(f"{CANVAS}[data-clip-id='3']", timeout=60_000)
+        assert page.locator(".sorakit-studio .sorakit-cell.picked").get_attribute("data-index") == "1"
+        assert page.input_value(".sorakit-studio .sorakit-seed input") == "6"
     except Exception:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "lab_failure.png"), full_page=True)

@@ -121,3 +121,16 @@ def test_browser_modules_ship_with_the_package():
         assert "export default" in widget._esm and "function decodePng" in widget._esm
         assert "http://" not in widget._esm and "https://" not in widget._esm  # no CDN imports
         assert ".sorakit-player" in widget._css
+
+
+def test_nbconvert_shows_the_fallback_when_widget_state_is_missing(video):
+    """What nbviewer/GitHub-style renderers do with a saved output: no widget state -> the embedded video."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    data, _ = ui.Player(video, label="saved clip")._repr_mimebundle_()
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("ui.Player(video)", outputs=[
+        nbformat.v4.new_output("display_data", data=data)]))
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "<video" in html and "saved clip" in html

@@ -33,6 +33,7 @@ class PromptPanel(W.VBox):
         self.negative = W.Text(negative_prompt, placeholder="(optional) what to avoid", description="negative",
                                layout=wide)
         self.seed = W.BoundedIntText(seed, min=0, max=MAX_SEED, description="seed", layout=W.Layout(width="200px"))
+        self.seed.add_class("sorakit-seed")
         self.randomize = W.Button(description="", icon="random", tooltip="random seed", layout=W.Layout(width="40px"))
         self.steps = W.IntSlider(steps, min=1, max=50, description="steps")
         self.guidance = W.FloatSlider(guidance, min=0.0, max=12.0, step=0.5, description="guidance")

@@ -51,6 +51,7 @@ class SeedGrid(StaticFallback, W.VBox):
                                    placeholder="one prompt per line", layout=W.Layout(width="100%"))
         seeds = _seed_list(seeds)
         self.seeds = W.Text(", ".join(map(str, seeds)), description="seeds")
+        self.seeds.add_class("sorakit-seeds")
         self.steps = W.IntSlider(steps, min=1, max=50, description="steps")
         self.guidance = W.FloatSlider(guidance, min=0.0, max=12.0, step=0.5, description="guidance")
         self.negative_prompt = negative_prompt

@@ -57,6 +57,8 @@ class Studio(StaticFallback, W.VBox):
         self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt)
         self.attention.set_generation(generation)
         self.probes.set_clip(generation.video, generation.recipe.prompt, generation.fps)
+        if not self.seed_grid.generations:  # an untouched grid follows the current prompt
+            self.seed_grid.variants.value = generation.recipe.prompt
 
     def pick(self, generation: Generation) -> None:
         """A clip picked in the seed grid: its recipe goes into the prompt panel, the clip into the player."""
