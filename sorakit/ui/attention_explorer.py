@@ -17,6 +17,7 @@ from .. import attention
 from ..attention.words import merge_words
 from .chips import WordChips
 from .figures import matrix_png
+from .messages import error_html
 from .player import Player
 from .recipe import Generation, run_recipe
 
@@ -149,7 +150,7 @@ class AttentionExplorer(W.VBox):
         try:
             return fn(*args)
         except Exception as exc:  # shown in the widget, not as a traceback
-            self.status.value = f'<span class="sorakit-error" style="color:#c62828">⚠ {html.escape(str(exc))}</span>'
+            self.status.value = error_html(exc)
             return None
 
     # --- observers --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import probes
 from .figures import figure_png
+from .messages import error_html
 from .player import Player
 
 _MARK = {True: ("PASS", "#2e7d32"), False: ("FAIL", "#c62828"), None: ("n/a", "#757575")}
@@ -75,7 +76,7 @@ class ProbePanel(W.VBox):
             self.plot.value = figure_png(self.report.plot())
             return self.report
         except Exception as exc:  # shown in the widget, not as a traceback
-            self.verdicts.value = f'<span class="sorakit-error" style="color:#c62828">⚠ {html.escape(str(exc))}</span>'
+            self.verdicts.value = error_html(exc)
             return None
 
     def track(self, frame: int, y: int, x: int):
@@ -85,7 +86,7 @@ class ProbePanel(W.VBox):
                 raise ValueError("no clip yet: generate or pick one first")
             pt = probes.track_point(self.video, frame, y + 0.5, x + 0.5)  # the clicked pixel's centre
         except Exception as exc:
-            self.track_status.value = f'<span class="sorakit-error" style="color:#c62828">⚠ {html.escape(str(exc))}</span>'
+            self.track_status.value = error_html(exc)
             return None
         self.point_track = pt
         self.player.show_points([p if ok else None for p, ok in zip(pt.pixel, pt.present)])

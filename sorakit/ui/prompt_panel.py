@@ -5,13 +5,13 @@ failed run shows its message in the panel instead of a traceback.
 """
 from __future__ import annotations
 
-import html
 import random
 import traceback
 from typing import Callable
 
 import ipywidgets as W
 
+from .messages import error_html
 from .recipe import Generation, Recipe, run_recipe
 
 MAX_SEED = 2**32 - 1
@@ -77,7 +77,7 @@ class PromptPanel(W.VBox):
         kind = "" if isinstance(exc, ValueError) else f"{type(exc).__name__}: "
         self.error = f"{kind}{exc}"
         self.error_traceback = "".join(traceback.format_exception(exc))
-        self.status.value = f'<span class="sorakit-error" style="color:#c62828">⚠ {html.escape(self.error)}</span>'
+        self.status.value = error_html(self.error)
         self.progress.bar_style = "danger"
 
     def generate(self) -> Generation | None:

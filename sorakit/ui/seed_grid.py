@@ -5,7 +5,6 @@ clip is exactly what Generate gives for that prompt and seed.
 """
 from __future__ import annotations
 
-import html
 from typing import Callable, Sequence
 
 import anywidget
@@ -15,6 +14,7 @@ import traitlets as t
 from .assets import css, esm
 from .codec import video_strip
 from .fallback import StaticFallback, clip_html
+from .messages import error_html
 from .recipe import Generation, Recipe, run_recipe
 
 MAX_CLIPS = 64
@@ -93,7 +93,7 @@ class SeedGrid(StaticFallback, W.VBox):
             self.progress.bar_style = "success"
             return gens
         except Exception as exc:
-            self.status.value = f'<span class="sorakit-error" style="color:#c62828">⚠ {html.escape(str(exc))}</span>'
+            self.status.value = error_html(exc)
             self.progress.bar_style = "danger"
             return []
         finally:
@@ -127,7 +127,7 @@ class SeedGrid(StaticFallback, W.VBox):
             try:
                 self.pick(int(content.get("index", -1)))
             except ValueError as exc:
-                self.status.value = html.escape(str(exc))
+                self.status.value = error_html(exc)
 
     def _fallback(self):
         if not self.generations:
