@@ -190,3 +190,12 @@ def test_click_a_ball_tracks_it(thrown):
     assert np.median(np.linalg.norm(pt.pixel[ok] - truth[ok], axis=-1)) < 2.0  # pixels
     assert sum(p is not None for p in player.points) == int(pt.present.sum())
     assert "tracked the point" in panel.track_status.value
+
+
+def test_a_click_in_the_same_patch_reuses_the_recorded_row(tiny_pipe, studio, monkeypatch):
+    studio.tabs.selected_index = 0
+    studio.attention.query(5, 10, 20)
+    calls = []
+    monkeypatch.setattr("sorakit.ui.attention_explorer.run_recipe", lambda *a, **k: calls.append(1))
+    heat = studio.attention.query(5, 11, 21)  # same 4x4 patch: no new sampling
+    assert calls == [] and heat.shape == (16, 32, 32)

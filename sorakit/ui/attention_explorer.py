@@ -125,7 +125,8 @@ class AttentionExplorer(W.VBox):
 
     def _query(self, frame, y, x):
         gen = self._require_generation()
-        if self._query_cap is None or (frame, y, x) not in self._query_cap.points:
+        cap = self._query_cap
+        if cap is None or cap.token_of(frame, y, x) not in cap.query_tokens:  # a new patch: record its row
             self.status.value = f"sampling again to record the patch at frame {frame}, y {y}, x {x}…"
             self._query_cap = run_recipe(self.pipe, gen.recipe,
                                          capture=partial(attention.capture, query=(frame, y, x))).capture
