@@ -5,7 +5,8 @@
 - split: more than one blob of one object, while no other object overlaps it;
 - teleport: the position misses its prediction from the two previous (or next) frames under
   gravity by more than a contact could explain: a contact changes velocity by at most twice the
-  speed (restitution <= 1), so the allowed miss is 2 (|v| + g dt) dt + TELEPORT_SLACK;
+  speed (restitution <= 1), so the allowed miss is 2 (|v| + g dt) dt + TELEPORT_SLACK, |v| the
+  faster of the two frame steps behind the reference frame;
 - size: the tracked radius strays more than RADIUS_TOL from its median (whole, unoccluded frames).
 """
 from __future__ import annotations
@@ -41,7 +42,12 @@ def _teleports(ctx: Context, name: str) -> list[dict]:
             return None
         if any(m.neighbours[k] for k in (a, b, f)):  # collisions pass momentum between objects
             return None
-        speed = np.linalg.norm(m.pos[a] - m.pos[b]) / dt
+        # A contact between b and a hides the speed in (a, b); the interval beyond b still shows it.
+        c = 2 * b - a
+        steps = [np.linalg.norm(m.pos[a] - m.pos[b])]
+        if 0 <= c < n and m.present[c]:
+            steps.append(np.linalg.norm(m.pos[b] - m.pos[c]))
+        speed = max(steps) / dt
         return float(np.linalg.norm(m.pos[f] - (2 * m.pos[a] - m.pos[b] + accel))), float(2 * (speed + g * dt) * dt + TELEPORT_SLACK)
 
     def jumped(checks, edge: bool) -> bool:
