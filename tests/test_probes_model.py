@@ -71,3 +71,29 @@ def test_evaluate_physics_runs_batched_and_tabulates(tiny_pipe):
     json.dumps(result.to_dict(), allow_nan=False)
     with pytest.raises(ValueError, match="modes"):
         probes.evaluate_physics(n=3, pipe=tiny_pipe, modes=("dream",))
+
+
+def test_pipeline_takes_one_leading_clip_per_prompt(tiny_pipe):
+    clips = [world.sample(k).video[:2] for k in range(3)]
+    out = tiny_pipe(["a", "b"], frames=np.stack(clips[:2]), num_inference_steps=1, output_type="np").frames
+    for video, given in zip(out, clips[:2]):
+        np.testing.assert_allclose(video[:2], given, atol=1e-6)
+    with pytest.raises(ValueError, match="one clip per prompt"):
+        tiny_pipe(["a", "b"], frames=np.stack(clips), num_inference_steps=1)
+
+
+def test_cli_eval_prints_the_table(monkeypatch, capsys):
+    from sorakit import cli
+
+    calls = {}
+
+    def fake(n, pipe, steps):
+        calls.update(n=n, pipe=pipe, steps=steps)
+        return evaluate.PhysicsEval({"id/truth": evaluate.summarize([])}, config={"n": n})
+
+    monkeypatch.setattr(probes, "evaluate_physics", fake)
+    assert cli.main(["eval", "physics", "--n", "6", "--steps", "3"]) == 0
+    assert calls == {"n": 6, "pipe": None, "steps": 3}
+    assert capsys.readouterr().out.startswith("| split | mode |")
+    assert cli.main(["eval", "physics", "--n", "6", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"] == {"n": 6}
