@@ -21,6 +21,7 @@ from .. import world
 from ..flow import sample_time, velocity_from_x0
 from ..loading import assemble
 from ..model import TRANSFORMER_CONFIG, build_transformer, condition_input
+from ..world.preview import write_grid_gif
 from .checkpoint import load_checkpoint, save_checkpoint
 from .monitor import monitor_clips, sample_and_score
 
@@ -125,7 +126,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         if step % cfg.sample_every == 0 or step == cfg.steps:
             videos, scores = sample_and_score(pipe, watch)
             record["monitor"] = scores
-            world_preview_gif(videos, [c.caption for c in watch], out / f"samples_{step:06d}.gif", cfg.fps)
+            write_grid_gif(videos, [c.caption for c in watch], out / f"samples_{step:06d}.gif", cfg.fps)
             tqdm.write(f"step {step}: {json.dumps(scores)}")
         log.write(json.dumps(record) + "\n")
         log.flush()
@@ -134,17 +135,6 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
             export_weights(pipe, out / "pipeline", step)
     bar.close()
     return {"step": step, "loss_first": history[:20], "loss_last": history[-20:]}
-
-
-def world_preview_gif(videos, captions, path, fps):
-    from ..world.preview import preview_frames
-
-    class _Shown:  # preview_frames only needs .video and .caption
-        def __init__(self, video, caption):
-            self.video, self.caption = video, caption
-
-    frames = preview_frames([_Shown(v, c) for v, c in zip(videos, captions)])
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
 
 
 def export_weights(pipe, folder: Path, step: int | None = None) -> None:

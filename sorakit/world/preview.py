@@ -9,18 +9,19 @@ from PIL import Image, ImageDraw
 from .clip import sample
 
 
-def preview_frames(clips, cell: int = 128, cols: int = 4) -> list[Image.Image]:
-    rows = -(-len(clips) // cols)
+def preview_frames(videos, captions, cell: int = 128, cols: int = 4) -> list[Image.Image]:
+    """One grid image per frame: each (F, H, W, 3) video upscaled in a cell, its caption below."""
+    rows = -(-len(videos) // cols)
     caption_h = 40
     frames = []
-    for f in range(len(clips[0].video)):
+    for f in range(len(videos[0])):
         canvas = Image.new("RGB", (cols * cell, rows * (cell + caption_h)), (20, 20, 24))
         draw = ImageDraw.Draw(canvas)
-        for k, clip in enumerate(clips):
+        for k, (video, caption) in enumerate(zip(videos, captions)):
             x, y = (k % cols) * cell, (k // cols) * (cell + caption_h)
-            img = Image.fromarray((clip.video[f] * 255).round().astype(np.uint8)).resize((cell, cell), Image.NEAREST)
+            img = Image.fromarray((video[f] * 255).round().astype(np.uint8)).resize((cell, cell), Image.NEAREST)
             canvas.paste(img, (x, y))
-            text = "\n".join(textwrap.wrap(clip.caption, 24)[:3])
+            text = "\n".join(textwrap.wrap(caption, 24)[:3])
             draw.multiline_text((x + 2, y + cell + 1), text, fill=(230, 230, 230), spacing=0)
         frames.append(canvas)
     return frames
@@ -31,6 +32,11 @@ def preview(out: str, n: int = 16, seed: int = 0, fps: float = 8.0, **constraint
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     clips = [sample(seed + k, **constraints) for k in range(n)]
-    frames = preview_frames(clips)
-    frames[0].save(out, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
-    return out
+    return write_grid_gif([c.video for c in clips], [c.caption for c in clips], out, fps)
+
+
+def write_grid_gif(videos, captions, path, fps: float = 8.0):
+    """A looping GIF grid of videos with captions (world previews and training samples alike)."""
+    frames = preview_frames(videos, captions)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
+    return path
