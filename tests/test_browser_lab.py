@@ -167,7 +167,8 @@ def test_studio_generate_and_word_heat(chromium, lab):
         page.wait_for_timeout(300)
         heat = _pixels(page)
         changed = _changed(second, heat, by=8)
-        assert changed > 0.25, f"the word chip drew no heat overlay: {changed:.1%} of pixels changed"
+        # The seed is random, so how much of the canvas the heat covers varies (22–40 % seen); without heat it is 0.
+        assert changed > 0.15, f"the word chip drew no heat overlay: {changed:.1%} of pixels changed"
         assert "blue" in page.inner_text(".sorakit-studio .sorakit-heat-label")
         _shot(page, "lab_studio_word_heat.png")
 
