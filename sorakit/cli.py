@@ -4,11 +4,12 @@ Functions this file calls in other modules (their contract with the CLI):
   generate  sorakit.load(model_or_None) -> pipe;
             pipe(prompt, generator=..., num_inference_steps=..., guidance_scale=...,
                  output_type="np").frames[0] -> (F, H, W, 3) float array;
-            optional `pipe.model_hash` (str), else the transformer's weights are hashed here.
+            sorakit.loading.model_hash(pipe) names the weights in the clip's metadata.
   probe     sorakit.probes.run(video, prompt=str|None, fps=float|None) -> report with .to_dict() (.summary() if any)
   train     sorakit.training.cli_main(argv: list[str]) -> int | None (parses its own options)
   world     sorakit.world.preview(out_path, n=int, seed=int) -> path | None
-  eval      sorakit.probes.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> object with .to_dict() (.table() if any)
+  eval      physics: sorakit.probes.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> object with .to_dict() (.table() if any)
+            quality: sorakit.training.monitor.evaluate_quality(pipe, n=int, steps=int) -> dict (printed as JSON)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None)
 Bad input (ValueError, missing files) prints one line to stderr and exits 2.
 """
@@ -16,7 +17,6 @@ Bad input (ValueError, missing files) prints one line to stderr and exits 2.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from typing import Any, Sequence
@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     phys.add_argument("--steps", type=int, default=20, help="number of inference steps")
     phys.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
     phys.add_argument("--json", action="store_true", help="print every number as JSON instead of the table")
+    qual = ev_sub.add_parser("quality", help="colour, persistence and direction on clips from held-out captions")
+    qual.add_argument("--n", type=int, default=64, help="number of generated clips")
+    qual.add_argument("--steps", type=int, default=20, help="number of inference steps")
+    qual.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
 
     demo = sub.add_parser("demo", help="start the Gradio demo")
     demo.add_argument("--host", default="127.0.0.1")
@@ -78,27 +82,11 @@ def _to_jsonable(obj: Any) -> Any:
     return obj.to_dict() if hasattr(obj, "to_dict") else obj
 
 
-def _model_hash(pipe: Any) -> str | None:
-    """Short sha256 of the weights, so an exported clip names the exact model that made it."""
-    if getattr(pipe, "model_hash", None):
-        return str(pipe.model_hash)
-    transformer = getattr(pipe, "transformer", None)
-    if transformer is None or not hasattr(transformer, "state_dict"):
-        return None
-    import torch
-
-    digest = hashlib.sha256()
-    for name, tensor in sorted(transformer.state_dict().items()):
-        digest.update(name.encode())
-        # Raw bytes via a uint8 view: works for every dtype, bfloat16 included.
-        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     import torch
 
     import sorakit
+    from sorakit.loading import model_hash
 
     pipe = sorakit.load(args.model) if args.model else sorakit.load()
     out = pipe(args.prompt, generator=torch.Generator().manual_seed(args.seed),
@@ -107,7 +95,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     frames, height, width = video.shape[:3]
     metadata = {
         "prompt": args.prompt, "seed": args.seed, "steps": args.steps, "guidance": args.guidance,
-        "model": args.model or "sorakit-shipped", "model_hash": _model_hash(pipe),
+        "model": args.model or "sorakit-shipped", "model_hash": model_hash(pipe),
         "frames": frames, "height": height, "width": width, "fps": args.fps,
         "sorakit_version": __version__,
     }
@@ -149,6 +137,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import sorakit
     from sorakit import probes
 
+    if args.suite == "quality":
+        from sorakit.training.monitor import evaluate_quality
+
+        pipe = sorakit.load(args.model) if args.model else sorakit.load()
+        pipe.set_progress_bar_config(disable=True)
+        print(json.dumps(evaluate_quality(pipe, n=args.n, steps=args.steps), indent=1))
+        return 0
     pipe = sorakit.load(args.model) if args.model else None
     result = probes.evaluate_physics(n=args.n, pipe=pipe, steps=args.steps)
     if args.json or not hasattr(result, "table"):

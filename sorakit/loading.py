@@ -1,9 +1,11 @@
 """Assemble and load SpacetimePipelines: the shipped model, a saved one, or a fresh transformer."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
+import torch
 from diffusers import FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
 
 from .flow import TIME_SHIFT
@@ -42,3 +44,18 @@ def load(path: str | os.PathLike | None = None, **kwargs) -> SpacetimePipeline:
     meta = root / "sorakit.json"
     config = json.loads(meta.read_text())["pipeline"] if meta.exists() else {}
     return assemble(transformer.eval(), **config)
+
+
+def model_hash(pipe) -> str | None:
+    """Short sha256 of the weights, so an exported clip names the exact model that made it."""
+    if getattr(pipe, "model_hash", None):
+        return str(pipe.model_hash)
+    transformer = getattr(pipe, "transformer", None)
+    if transformer is None or not hasattr(transformer, "state_dict"):
+        return None
+    digest = hashlib.sha256()
+    for name, tensor in sorted(transformer.state_dict().items()):
+        digest.update(name.encode())
+        # Raw bytes via a uint8 view: works for every dtype, bfloat16 included.
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]

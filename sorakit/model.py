@@ -12,11 +12,16 @@ from diffusers import WanTransformer3DModel
 # each frame pair and jump between pairs (notes/training-recipe.md). 2 wide heads give Wan's 3D
 # RoPE enough frequencies per axis.
 VIDEO_CHANNELS = 3
+# Wan has only RoPE, which is relative: at pure noise nothing tells a token where it sits in the frame,
+# so "thrown to the left" (starts on the right) could not be placed (direction stayed at chance).
+# Fixed x, y, t ramps as extra input channels (CoordConv) give absolute position, as DiT's sin-cos
+# embedding does, without leaving diffusers' class.
+POSITION_CHANNELS = 3
 TRANSFORMER_CONFIG = dict(
     patch_size=(1, 4, 4),
     num_attention_heads=2,
     attention_head_dim=64,
-    in_channels=2 * VIDEO_CHANNELS + 1,  # noisy video, known frames, known-frame mask
+    in_channels=2 * VIDEO_CHANNELS + 1 + POSITION_CHANNELS,  # noisy video, known frames, mask, x/y/t
     out_channels=VIDEO_CHANNELS,
     text_dim=384,  # MiniLM token states
     freq_dim=256,
@@ -48,13 +53,25 @@ def zero_init_(transformer: WanTransformer3DModel) -> None:
         p.zero_()
 
 
-def condition_input(latents: torch.Tensor, known: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Stack the noisy video with the known frames (zeros elsewhere) and their mask, as Wan I2V does.
+def position_channels(batch: int, frames: int, height: int, width: int, dtype=torch.float32, device=None):
+    """(B, 3, F, H, W) ramps from -1 to 1: x left to right, y top to bottom, t first to last frame.
 
-    latents, known: (B, 3, F, H, W); mask: (B, 1, F, 1, 1) or (B, 1, F, H, W), 1 where a frame is given.
+    Normalised to the clip, so any size keeps "left", "floor" and "start" where training saw them.
+    """
+    axes = [torch.linspace(-1, 1, n, dtype=dtype, device=device) for n in (frames, height, width)]
+    t, y, x = torch.meshgrid(*axes, indexing="ij")
+    return torch.stack([x, y, t])[None].expand(batch, -1, -1, -1, -1)
+
+
+def condition_input(latents: torch.Tensor, known: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Stack the noisy video with the known frames (zeros elsewhere), their mask (as Wan I2V does)
+    and the position ramps.
+
+    latents, known: (B, C, F, H, W); mask: (B, 1, F, 1, 1) or (B, 1, F, H, W), 1 where a frame is given.
     """
     mask = mask.expand(-1, 1, *latents.shape[2:]).to(latents.dtype)
-    return torch.cat([latents, known * mask, mask], dim=1)
+    where = position_channels(latents.shape[0], *latents.shape[2:], dtype=latents.dtype, device=latents.device)
+    return torch.cat([latents, known * mask, mask, where], dim=1)
 
 
 def text_encoder_path() -> str:

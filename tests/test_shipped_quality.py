@@ -6,11 +6,12 @@ model scores (0 for colour and count on the tiny untrained pipeline).
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import sorakit
 from sorakit.loading import WEIGHTS_DIR
-from sorakit.training.monitor import monitor_clips, sample_and_score
+from sorakit.training.monitor import evaluate_quality, monitor_clips, sample_and_score, score_clip
 
 # measured on the committed weights: see README "Model"
 MIN_COLOUR = 0.75  # the prompt's colour is present in most frames (step 1500: 64/64 clips)
@@ -40,3 +41,25 @@ def test_untrained_model_fails_the_same_measure(tiny_pipe):
     """The measure can fail: an untrained pipeline draws no ball of the prompt's colour."""
     _, scores = sample_and_score(tiny_pipe, monitor_clips(2), steps=2)
     assert scores["colour"] < MIN_COLOUR and scores["count"] < MIN_COUNT
+
+
+def test_persistence_measure_fails_vanishing_split_and_shrinking_balls():
+    clip = next(c for c in monitor_clips(8) if c.scene.scenario == "drop")
+    assert score_clip(clip.video, clip)["persistence"] == 1.0
+    gone = clip.video.copy()
+    gone[5] = clip.video[0, :1, :1]  # frame 5 painted with the background colour of a corner
+    assert score_clip(gone, clip)["persistence"] == 0.0
+    ball = clip.masks[:, 0, :, :, None]
+    copy = np.roll(ball, 12, axis=2) & ~ball  # a second ball 12 px to the side
+    twice = np.where(copy, np.roll(clip.video, 12, axis=2), clip.video)
+    assert score_clip(twice, clip)["persistence"] == 0.0
+
+
+def test_quality_report_gives_a_share_and_a_count_per_measure(tiny_pipe):
+    report = evaluate_quality(tiny_pipe, n=4, batch_size=2, steps=2, progress=False)
+    truth, made = report["truth"], report["generated"]
+    assert truth["colour"] == {"mean": 1.0, "n": 4} and truth["persistence"]["mean"] == 1.0
+    assert truth["direction"]["n"] == 3  # throw, roll, hoop; the drop has no direction
+    assert made["colour"]["n"] == 4 and made["colour"]["mean"] < MIN_COLOUR
+    with pytest.raises(ValueError, match="positive integer"):
+        evaluate_quality(tiny_pipe, n=0)

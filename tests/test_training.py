@@ -1,20 +1,21 @@
 """Smoke training: a few steps of the real loop on a tiny transformer; the loss must fall."""
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
 import torch
 
+from sorakit.model import TRANSFORMER_CONFIG, build_transformer, condition_input, position_channels
 from sorakit.training import TrainConfig, train
-from sorakit.training.loop import _known_prefix
+from sorakit.training.checkpoint import load_checkpoint, save_checkpoint
+from sorakit.training.loop import _known_prefix, _lr_at
 
 TINY = dict(num_layers=1, num_attention_heads=1, ffn_dim=128)
 
 
 def tiny_config(out, steps):
-    from sorakit.model import TRANSFORMER_CONFIG
-
     return TrainConfig(out=str(out), steps=steps, batch_size=4, num_frames=8, lr=2e-3, warmup=5,
                        sample_every=10_000, checkpoint_every=10, threads=1,
                        transformer={**TRANSFORMER_CONFIG, **TINY})
@@ -41,3 +42,48 @@ def test_known_prefix_mask_is_a_leading_run():
     assert lengths.max() <= 8
     for row, n in zip(mask, lengths.long()):
         assert row[:n].all() and not row[n:].any()
+
+
+def test_learning_rate_warms_up_holds_and_cools_to_zero():
+    cfg = TrainConfig(steps=1000, lr=1e-3, warmup=100, decay_steps=200)
+    lrs = [_lr_at(s, cfg) for s in range(1000)]
+    assert lrs[0] == 1e-3 / 100 and lrs[99] == 1e-3  # linear warmup
+    assert lrs[100] == lrs[799] == 1e-3  # constant middle: a run can be extended by resuming
+    assert lrs[900] == 1e-3 * 0.5 and 0 < lrs[999] <= 1e-3 / 200  # linear cool-down to 0 at cfg.steps
+    assert _lr_at(500, TrainConfig(steps=1000, lr=1e-3, warmup=100)) == 1e-3  # decay_steps=0: no cool-down
+
+
+def test_position_channels_are_ramps_along_their_axes():
+    where = position_channels(2, 4, 3, 5)
+    assert where.shape == (2, 3, 4, 3, 5)
+    x, y, t = where[0]
+    assert torch.equal(x[0, 0], torch.linspace(-1, 1, 5)) and (x == x[:1, :1]).all()
+    assert torch.equal(y[0, :, 0], torch.linspace(-1, 1, 3)) and (y == y[:1, :, :1]).all()
+    assert torch.equal(t[:, 0, 0], torch.linspace(-1, 1, 4)) and (t == t[:, :1, :1]).all()
+
+
+def test_checkpoint_with_fewer_input_channels_warm_starts_the_same_function(tmp_path):
+    """Adding input channels (the position ramps) keeps the trained function: new weights start at 0."""
+    old_cfg = {**TRANSFORMER_CONFIG, **TINY, "in_channels": TRANSFORMER_CONFIG["in_channels"] - 3}
+    torch.manual_seed(0)
+    old = build_transformer(**old_cfg)
+    with torch.no_grad():
+        for p in old.parameters():
+            p.normal_(0, 0.05)
+    opt = torch.optim.AdamW(old.parameters())
+    old(torch.randn(1, old_cfg["in_channels"], 2, 8, 8), torch.tensor([500.0]), torch.randn(1, 4, 384)).sample.sum().backward()
+    opt.step()  # the optimizer has moments to migrate
+    save_checkpoint(tmp_path / "old.safetensors", old, copy.deepcopy(old), opt, 7, {})
+
+    new = build_transformer(**{**TRANSFORMER_CONFIG, **TINY})
+    new_ema = build_transformer(**{**TRANSFORMER_CONFIG, **TINY})
+    new_opt = torch.optim.AdamW(new.parameters())
+    step, _ = load_checkpoint(tmp_path / "old.safetensors", new, new_ema, new_opt)
+    assert step == 7
+    x, known, mask = torch.randn(1, 3, 2, 8, 8), torch.zeros(1, 3, 2, 8, 8), torch.zeros(1, 1, 2, 1, 1)
+    full, ctx, ts = condition_input(x, known, mask), torch.randn(1, 4, 384), torch.tensor([300.0])
+    with torch.no_grad():
+        want = old(full[:, : old_cfg["in_channels"]], ts, ctx).sample
+        assert torch.equal(new(full, ts, ctx).sample, want) and torch.equal(new_ema(full, ts, ctx).sample, want)
+    moments = new_opt.state[new.patch_embedding.weight]["exp_avg"]
+    assert moments.shape == new.patch_embedding.weight.shape and not moments[:, -3:].any()

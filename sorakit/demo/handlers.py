@@ -60,9 +60,9 @@ class Handlers:
 
     def _export(self, video: np.ndarray, recipe: Recipe, kind: str, **extra) -> str:
         if self._model_hash is None:
-            from ..cli import _model_hash  # one definition of "which weights made this clip"
+            from ..loading import model_hash  # one definition of "which weights made this clip"
 
-            self._model_hash = _model_hash(self.pipe) or ""
+            self._model_hash = model_hash(self.pipe) or ""
         meta = {**recipe.metadata(), "model_hash": self._model_hash, "fps": self.fps, **extra}
         return str(export(video, self.outputs.new(kind, ".mp4"), fps=self.fps, metadata=meta))
 

@@ -24,12 +24,34 @@ def save_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer, step: in
     tmp.replace(path)  # atomic: a crash mid-write never leaves a broken checkpoint
 
 
+def _grow_input_channels(tensors: dict, model) -> None:
+    """Warm start after new input channels were added: zero weights (and AdamW moments) for them.
+
+    The patch embedding is the only layer that sees the input, so a checkpoint with fewer input
+    channels computes exactly the same function after padding, and training learns the new ones.
+    """
+    names = [n for n, _ in model.named_parameters()]
+    params = dict(model.named_parameters())
+    for name in names:
+        if not name.startswith("patch_embedding.weight"):
+            continue
+        want = params[name].shape
+        keys = [f"model.{name}", f"ema.{name}"]
+        keys += [f"opt.{names.index(name)}.{m}" for m in ("exp_avg", "exp_avg_sq")]
+        for key in keys:
+            old = tensors.get(key)
+            if old is not None and old.shape != want and old.shape[0] == want[0] and old.shape[1] < want[1]:
+                pad = torch.zeros(want[0], want[1] - old.shape[1], *want[2:], dtype=old.dtype)
+                tensors[key] = torch.cat([old, pad], dim=1)
+
+
 def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple[int, dict]:
     from safetensors import safe_open
 
     with safe_open(path, "pt") as f:
         meta = f.metadata()
     tensors = load_file(path)
+    _grow_input_channels(tensors, model)
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
     state: dict[int, dict] = {}

@@ -33,6 +33,7 @@ class TrainConfig:
     batch_size: int = 16
     lr: float = 5e-4
     warmup: int = 100
+    decay_steps: int = 0  # warmup-stable-decay: lr falls linearly to 0 over the last decay_steps steps
     ema_decay: float = 0.999
     text_dropout: float = 0.1
     prefix_prob: float = 0.3  # share of clips that get 1..F/2 known leading frames
@@ -56,7 +57,13 @@ def _ema_update(ema, model, step: int, decay: float) -> None:
 
 
 def _lr_at(step: int, cfg: TrainConfig) -> float:
-    return cfg.lr * min(1.0, (step + 1) / cfg.warmup)
+    """Warmup, then constant, then (optionally) a linear cool-down to 0 at `cfg.steps`.
+
+    The constant phase lets a run be extended by resuming; the cool-down is what sharpens samples.
+    """
+    warm = min(1.0, (step + 1) / cfg.warmup)
+    cool = min(1.0, (cfg.steps - step) / cfg.decay_steps) if cfg.decay_steps > 0 else 1.0
+    return cfg.lr * warm * max(cool, 0.0)
 
 
 def _known_prefix(batch: int, frames: int, prob: float, gen: torch.Generator) -> torch.Tensor:

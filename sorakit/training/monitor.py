@@ -11,6 +11,7 @@ import torch
 from .. import world
 
 MONITOR_SEED = 1_000_000  # held-out seeds: training streams start at 0 and never get here
+RADIUS_TOL = 0.2  # issue 3: a persistent ball keeps its radius within 20 %
 MONITOR_SCENARIOS = ("throw", "roll", "drop", "hoop", "throw", "roll", "collide", "drop")
 
 
@@ -29,6 +30,8 @@ def score_clip(video: np.ndarray, truth: world.Clip) -> dict:
     count_ok = set(seen) == set(named) and all(np.median(seen[c].components[seen[c].present]) == 1 for c in named)
     out = {"colour": float(colour_ok), "count": float(count_ok)}
     main = named[0]
+    if len(named) == 1:
+        out["persistence"] = float(_persists(tracks, main))
     if main in tracks and tracks[main].present.sum() >= 2:
         pos = tracks[main].pos
         ok = tracks[main].present & truth.states.visible[:, 0]
@@ -40,6 +43,18 @@ def score_clip(video: np.ndarray, truth: world.Clip) -> dict:
             first, last = np.flatnonzero(tracks[main].present)[[0, -1]]
             out["direction"] = float(np.sign(pos[last, 0] - pos[first, 0]) == (1 if truth.scene.direction == "right" else -1))
     return out
+
+
+def _persists(tracks: dict, color: str) -> bool:
+    """Exactly one object in every frame: the named ball whole (one blob) in each frame, no other
+    ball anywhere, and its radius within RADIUS_TOL of its median."""
+    t = tracks.get(color)
+    if t is None or not t.present.all() or (np.asarray(t.components) != 1).any():
+        return False
+    if any(o.present.any() for c, o in tracks.items() if c != color):
+        return False
+    r = np.asarray(t.radius)
+    return bool(np.all(np.abs(r / np.median(r) - 1) <= RADIUS_TOL))
 
 
 def summarize(scores: list[dict]) -> dict:
@@ -54,3 +69,28 @@ def sample_and_score(pipe, clips: list[world.Clip], seed: int = 0, steps: int = 
                num_inference_steps=steps, guidance_scale=guidance, output_type="np")
     videos = out.frames
     return videos, summarize([score_clip(v, c) for v, c in zip(videos, clips)])
+
+
+def evaluate_quality(pipe, n: int = 64, batch_size: int = 16, steps: int = 20, guidance: float = 4.0,
+                     progress: bool = True) -> dict:
+    """Issue 3's measures on `n` clips generated from held-out captions, with the count behind each
+    share, and the same measures on the true clips (what a perfect model scores)."""
+    from tqdm.auto import tqdm
+
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    cfg = pipe.config
+    clips = monitor_clips(n, cfg.height, cfg.width, cfg.num_frames)
+    scores, truth = [], [score_clip(c.video, c) for c in clips]
+    for b, start in enumerate(tqdm(range(0, n, batch_size), desc="quality", disable=not progress)):
+        batch = clips[start:start + batch_size]
+        videos, _ = sample_and_score(pipe, batch, seed=b, steps=steps, guidance=guidance)
+        scores += [score_clip(v, c) for v, c in zip(videos, batch)]
+
+    def table(rows):
+        keys = sorted({k for s in rows for k in s})
+        return {k: {"mean": float(np.nanmean(v)), "n": len(v)} for k in keys
+                for v in [[s[k] for s in rows if k in s and np.isfinite(s[k])]] if v}
+
+    return {"generated": table(scores), "truth": table(truth),
+            "config": {"n": n, "steps": steps, "guidance": guidance, "seed": MONITOR_SEED}}
