@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from .. import world
-from ..world.captions import _NUMBER, _SIZE
+from ..world.captions import BOUNCE_WORDS, SIZE_SYNONYMS
 from .context import Context, prepare
 from .kinematics import Motion, floor_landings
 from .report import ProbeResult, skipped
@@ -22,8 +22,8 @@ PRESENT = 0.5  # share of frames an object must be seen in to count as there
 COLOR_WORDS = {**{c: c for c in world.COLORS}, "crimson": "red", "scarlet": "red", "lime": "green", "emerald": "green",
                "navy": "blue", "azure": "blue", "golden": "yellow", "gold": "yellow", "violet": "purple",
                "magenta": "purple", "lilac": "purple", "teal": "cyan", "turquoise": "cyan", "aqua": "cyan"}
-SIZE_WORDS = {w: size for size, words in _SIZE.items() for w in words if w}
-TIMES = {v: k for k, v in _NUMBER.items()}
+SIZE_WORDS = {w: size for size, words in SIZE_SYNONYMS.items() for w in words if w}
+TIMES = {v: k for k, v in BOUNCE_WORDS.items()}
 COUNT_WORDS = {"two": 2, "three": 3, "both": 2}
 IN_WORDS = r"\b(goes in|go in|drops through|through the hoop|scores?|makes the shot)\b"
 MISS_WORDS = r"\b(miss|misses|missed|missing)\b"

@@ -11,8 +11,9 @@ import numpy as np
 from .scene import Scene
 from .simulate import Trajectory
 
-_NUMBER = {1: "once", 2: "twice", 3: "three times"}
-_SIZE = {"small": ["small", "little", "tiny"], "medium": ["medium", "medium-sized", ""], "large": ["large", "big", "huge"]}
+# Public: the adherence probe reads captions back with the same words.
+BOUNCE_WORDS = {1: "once", 2: "twice", 3: "three times"}
+SIZE_SYNONYMS = {"small": ["small", "little", "tiny"], "medium": ["medium", "medium-sized", ""], "large": ["large", "big", "huge"]}
 
 
 def _pick(rng, options):
@@ -20,7 +21,7 @@ def _pick(rng, options):
 
 
 def _ball(rng, ball, article="a") -> str:
-    size = _pick(rng, _SIZE[ball.size])
+    size = _pick(rng, SIZE_SYNONYMS[ball.size])
     words = [w for w in (article, size, ball.color, _pick(rng, ["ball", "ball", "ball", "sphere"])) if w]
     return " ".join(words)
 
@@ -31,7 +32,7 @@ def _bounces(rng, traj: Trajectory, obj: int, bounciness: str | None) -> str:
         return ""
     if bounciness == "dead" and n <= 1:
         return _pick(rng, ["and lands with a thud", "and hits the floor without bouncing back up", "and lands dead"])
-    times = _NUMBER.get(n, "several times")
+    times = BOUNCE_WORDS.get(n, "several times")
     return _pick(rng, [f"and bounces {times}", f"and bounces {times} on the floor", f"and hits the floor, bouncing {times}"])
 
 
