@@ -30,19 +30,14 @@ def _grow_input_channels(tensors: dict, model) -> None:
     The patch embedding is the only layer that sees the input, so a checkpoint with fewer input
     channels computes exactly the same function after padding, and training learns the new ones.
     """
-    names = [n for n, _ in model.named_parameters()]
-    params = dict(model.named_parameters())
-    for name in names:
-        if not name.startswith("patch_embedding.weight"):
-            continue
-        want = params[name].shape
-        keys = [f"model.{name}", f"ema.{name}"]
-        keys += [f"opt.{names.index(name)}.{m}" for m in ("exp_avg", "exp_avg_sq")]
-        for key in keys:
-            old = tensors.get(key)
-            if old is not None and old.shape != want and old.shape[0] == want[0] and old.shape[1] < want[1]:
-                pad = torch.zeros(want[0], want[1] - old.shape[1], *want[2:], dtype=old.dtype)
-                tensors[key] = torch.cat([old, pad], dim=1)
+    name = "patch_embedding.weight"
+    names = [n for n, _ in model.named_parameters()]  # AdamW state is keyed by parameter order
+    want = dict(model.named_parameters())[name].shape
+    for key in (f"model.{name}", f"ema.{name}", *(f"opt.{names.index(name)}.{m}" for m in ("exp_avg", "exp_avg_sq"))):
+        old = tensors.get(key)
+        if old is not None and old.shape != want and old.shape[0] == want[0] and old.shape[1] < want[1]:
+            pad = torch.zeros(want[0], want[1] - old.shape[1], *want[2:], dtype=old.dtype)
+            tensors[key] = torch.cat([old, pad], dim=1)
 
 
 def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple[int, dict]:

@@ -63,12 +63,26 @@ def summarize(scores: list[dict]) -> dict:
 
 
 @torch.no_grad()
+def generate(pipe, clips: list[world.Clip], seed: int = 0, steps: int = 20, guidance: float = 4.0) -> np.ndarray:
+    """(n, F, H, W, 3) videos for the clips' captions; one batched pipeline call."""
+    return pipe([c.caption for c in clips], generator=torch.Generator().manual_seed(seed),
+                num_inference_steps=steps, guidance_scale=guidance, output_type="np").frames
+
+
 def sample_and_score(pipe, clips: list[world.Clip], seed: int = 0, steps: int = 20, guidance: float = 4.0):
-    """-> (videos (n, F, H, W, 3), summary dict); one batched pipeline call."""
-    out = pipe([c.caption for c in clips], generator=torch.Generator().manual_seed(seed),
-               num_inference_steps=steps, guidance_scale=guidance, output_type="np")
-    videos = out.frames
+    """-> (videos (n, F, H, W, 3), summary dict)."""
+    videos = generate(pipe, clips, seed, steps, guidance)
     return videos, summarize([score_clip(v, c) for v, c in zip(videos, clips)])
+
+
+def _shares(rows: list[dict]) -> dict:
+    """Per measure: the mean over the clips it applies to, and how many those are."""
+    out = {}
+    for key in sorted({k for s in rows for k in s}):
+        values = [s[key] for s in rows if key in s and np.isfinite(s[key])]
+        if values:
+            out[key] = {"mean": float(np.mean(values)), "n": len(values)}
+    return out
 
 
 def evaluate_quality(pipe, n: int = 64, batch_size: int = 16, steps: int = 20, guidance: float = 4.0,
@@ -84,13 +98,7 @@ def evaluate_quality(pipe, n: int = 64, batch_size: int = 16, steps: int = 20, g
     scores, truth = [], [score_clip(c.video, c) for c in clips]
     for b, start in enumerate(tqdm(range(0, n, batch_size), desc="quality", disable=not progress)):
         batch = clips[start:start + batch_size]
-        videos, _ = sample_and_score(pipe, batch, seed=b, steps=steps, guidance=guidance)
+        videos = generate(pipe, batch, seed=b, steps=steps, guidance=guidance)
         scores += [score_clip(v, c) for v, c in zip(videos, batch)]
-
-    def table(rows):
-        keys = sorted({k for s in rows for k in s})
-        return {k: {"mean": float(np.nanmean(v)), "n": len(v)} for k in keys
-                for v in [[s[k] for s in rows if k in s and np.isfinite(s[k])]] if v}
-
-    return {"generated": table(scores), "truth": table(truth),
+    return {"generated": _shares(scores), "truth": _shares(truth),
             "config": {"n": n, "steps": steps, "guidance": guidance, "seed": MONITOR_SEED}}
