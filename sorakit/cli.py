@@ -6,7 +6,7 @@ Functions this file calls in other modules (their contract with the CLI):
                  output_type="np").frames[0] -> (F, H, W, 3) float array;
             sorakit.loading.model_hash(pipe) names the weights in the clip's metadata.
   probe     sorakit.probes.run(video, prompt=str|None, fps=float|None) -> report with .to_dict() (.summary() if any)
-  train     sorakit.training.cli_main(argv: list[str]) -> int | None (parses its own options)
+  train     sorakit.training.cli_main(argv: list[str]) -> dict (parses its own options)
   world     sorakit.world.preview(out_path, n=int, seed=int) -> path | None
   eval      physics: sorakit.probes.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> object with .to_dict() (.table() if any)
             quality: sorakit.training.monitor.evaluate_quality(pipe, n=int, steps=int) -> dict (printed as JSON)
@@ -163,7 +163,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_train(argv: list[str]) -> int:
     from sorakit import training
 
-    return int(training.cli_main(argv) or 0)
+    training.cli_main(argv)  # returns the run's summary dict; errors exit through argparse or raise
+    return 0
 
 
 COMMANDS = {"generate": cmd_generate, "probe": cmd_probe, "world": cmd_world, "eval": cmd_eval, "demo": cmd_demo}

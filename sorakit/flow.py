@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import torch
 
+from .model import condition_input
+
 MIN_T = 0.05  # velocity from x0 divides by t; clamp it as JiT does
 TIME_SHIFT = 3.0  # SD3-style shift: more training and sampling time near pure noise
 
@@ -24,3 +26,16 @@ def velocity_from_x0(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, min_t
     """Training clamps t (the loss would explode at t -> 0); sampling passes a tiny min_t to stay exact."""
     t = t.clamp_min(min_t).view(-1, *([1] * (x_t.ndim - 1)))
     return (x_t - x0) / t
+
+
+def denoising_loss(transformer, x0, context, t, noise, mask, bf16: bool = False) -> torch.Tensor:
+    """v-loss of the x0-predicting transformer at times t, over the frames it has to make.
+
+    x0, noise: (B, C, F, H, W); t: (B,); mask: (B, 1, F, 1, 1), 1 where a frame is given (excluded).
+    """
+    x_t = (1 - t.view(-1, 1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1, 1) * noise
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        x0_hat = transformer(condition_input(x_t, x0, mask), t * 1000, context, return_dict=False)[0]
+    err = (velocity_from_x0(x_t, x0_hat.float(), t) - (noise - x0)) ** 2
+    todo = (1 - mask).expand_as(err)
+    return (err * todo).sum() / todo.sum().clamp_min(1)

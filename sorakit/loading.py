@@ -9,7 +9,7 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
 
 from .flow import TIME_SHIFT
-from .model import load_text_encoder
+from .model import TEXT_LAYERS, TEXT_WIDTH, load_text_encoder
 from .pipeline import SpacetimePipeline
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -43,6 +43,8 @@ def load(path: str | os.PathLike | None = None, **kwargs) -> SpacetimePipeline:
 
     meta = root / "sorakit.json"
     config = json.loads(meta.read_text())["pipeline"] if meta.exists() else {}
+    if "text_layers" not in config:  # written before text_layers existed: the last layer only
+        config["text_layers"] = TEXT_LAYERS if transformer.config.text_dim == TEXT_WIDTH * len(TEXT_LAYERS) else (-1,)
     return assemble(transformer.eval(), **config)
 
 

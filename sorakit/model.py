@@ -17,13 +17,18 @@ VIDEO_CHANNELS = 3
 # Fixed x, y, t ramps as extra input channels (CoordConv) give absolute position, as DiT's sin-cos
 # embedding does, without leaving diffusers' class.
 POSITION_CHANNELS = 3
+# MiniLM layers whose token states the DiT reads, concatenated (-1 = last). MiniLM is a sentence-
+# similarity model: its last layer pulls "left" and "right" together (their token states differ by
+# 50 %, "red"/"blue" by 126 %), while its layer 0 (word embeddings) keeps them apart (100 %).
+TEXT_LAYERS = (-1, 0)
+TEXT_WIDTH = 384
 TRANSFORMER_CONFIG = dict(
     patch_size=(1, 4, 4),
     num_attention_heads=2,
     attention_head_dim=64,
     in_channels=2 * VIDEO_CHANNELS + 1 + POSITION_CHANNELS,  # noisy video, known frames, mask, x/y/t
     out_channels=VIDEO_CHANNELS,
-    text_dim=384,  # MiniLM token states
+    text_dim=TEXT_WIDTH * len(TEXT_LAYERS),  # MiniLM token states of TEXT_LAYERS, side by side
     freq_dim=256,
     ffn_dim=512,
     num_layers=6,

@@ -16,7 +16,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from diffusers.video_processor import VideoProcessor
 
 from .flow import velocity_from_x0
-from .model import VIDEO_CHANNELS, condition_input
+from .model import TEXT_LAYERS, VIDEO_CHANNELS, condition_input
 
 logger = logging.get_logger(__name__)
 
@@ -40,18 +40,24 @@ class SpacetimePipeline(DiffusionPipeline):
     def __init__(self, tokenizer, text_encoder, transformer: WanTransformer3DModel,
                  scheduler: FlowMatchEulerDiscreteScheduler, vae=None,
                  num_frames: int = 16, height: int = 32, width: int = 32, fps: float = 8.0,
-                 max_text_tokens: int = 32):
+                 max_text_tokens: int = 32, text_layers: tuple[int, ...] = TEXT_LAYERS):
         super().__init__()
+        text_layers = tuple(int(i) for i in text_layers)
+        text_width = text_encoder.config.hidden_size * len(text_layers)
+        if transformer.config.text_dim != text_width:
+            raise ValueError(f"the transformer reads {transformer.config.text_dim}-d text states, but text_layers="
+                             f"{text_layers} give {text_width} ({len(text_layers)} x {text_encoder.config.hidden_size})")
         self.register_modules(tokenizer=tokenizer, text_encoder=text_encoder, transformer=transformer,
                               scheduler=scheduler, vae=vae)
         self.register_to_config(num_frames=num_frames, height=height, width=width, fps=fps,
-                                max_text_tokens=max_text_tokens)
+                                max_text_tokens=max_text_tokens, text_layers=text_layers)
         self.video_processor = VideoProcessor(do_resize=False)
 
     # --- text -------------------------------------------------------------------------------------
     @torch.no_grad()
     def encode_prompt(self, prompt: str | list[str], device=None) -> torch.Tensor:
-        """MiniLM token states (B, max_text_tokens, 384); padding positions zeroed as Wan does."""
+        """MiniLM token states of `text_layers`, concatenated: (B, max_text_tokens, 384 x layers);
+        padding positions zeroed as Wan does."""
         prompt = [prompt] if isinstance(prompt, str) else list(prompt)
         tokens = self.tokenizer(prompt, padding="max_length", max_length=self.config.max_text_tokens,
                                 truncation=True, return_tensors="pt")
@@ -59,8 +65,14 @@ class SpacetimePipeline(DiffusionPipeline):
             logger.warning(f"prompt truncated to {self.config.max_text_tokens} tokens")
         device = device or self.text_encoder.device
         mask = tokens.attention_mask.to(device)
-        states = self.text_encoder(input_ids=tokens.input_ids.to(device), attention_mask=mask).last_hidden_state
+        output = self.text_encoder(input_ids=tokens.input_ids.to(device), attention_mask=mask, output_hidden_states=True)
+        states = self.select_text_states(output)
         return states * mask[..., None].to(states.dtype)
+
+    def select_text_states(self, encoder_output) -> torch.Tensor:
+        """The transformer's text input from a MiniLM output (run with output_hidden_states=True):
+        the `text_layers` side by side. Shared with attention.capture, which matches prompts by it."""
+        return torch.cat([encoder_output.hidden_states[i] for i in self.config.text_layers], dim=-1)
 
     # --- validation -------------------------------------------------------------------------------
     def check_inputs(self, prompt, negative_prompt, frames, num_frames, height, width, num_inference_steps,

@@ -1,4 +1,5 @@
 """world rendering, captions, tracking and the clip stream: what the model sees matches the ground truth."""
+import dataclasses
 import hashlib
 import os
 import re
@@ -284,3 +285,31 @@ def test_worldclips_split_across_workers():
     assert sorted(seeds) == list(range(100, 109))  # every seed once: disjoint and complete
     single = {it["seed"]: it["caption"] for it in ds}
     assert all(single[s] == c for s, c in seen)  # a worker's clip is the same clip
+
+
+# --- mirrored pairs (training's direction contrast) ------------------------------------------------
+
+def _mirrored_scene(scene):
+    balls = [dataclasses.replace(b, x=world.scene.WORLD_WIDTH - b.x, vx=-b.vx) for b in scene.balls]
+    hoop = scene.hoop and dataclasses.replace(scene.hoop, x=world.scene.WORLD_WIDTH - scene.hoop.x)
+    direction = scene.direction and {"left": "right", "right": "left"}[scene.direction]
+    return dataclasses.replace(scene, balls=tuple(balls), hoop=hoop, direction=direction)
+
+
+@pytest.mark.parametrize("scenario", ["throw", "roll", "hoop"])
+def test_a_mirrored_batch_is_the_world_of_the_mirrored_scene(scenario):
+    """Flipping a clip and swapping "left"/"right" gives exactly what the world renders and says
+    for the mirror-image scene: the pairs training adds are true clips, not an approximation."""
+    clip = world.sample(21, scenario=scenario)
+    batch = world.with_mirrors({"video": world.to_model_space(clip.video)[None], "caption": [clip.caption],
+                                "seed": torch.tensor([21])})
+    mirror = world.clip_of(_mirrored_scene(clip.scene))
+    assert batch["caption"] == [clip.caption, mirror.caption]
+    assert ("left" in clip.caption) != ("left" in mirror.caption)
+    torch.testing.assert_close(batch["video"][1], world.to_model_space(mirror.video), rtol=0, atol=2e-3)
+
+
+def test_mirror_caption_swaps_only_direction_words():
+    assert world.mirror_caption("a ball is thrown leftward at the hoop on the right") == \
+        "a ball is thrown rightward at the hoop on the left"
+    assert world.mirror_caption("a bright red ball falls") == "a bright red ball falls"

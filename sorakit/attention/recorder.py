@@ -147,7 +147,11 @@ class Recorder:
         if pending is None:
             return
         ids, mask = pending
-        states = output[0] if isinstance(output, tuple) else output.last_hidden_state
+        select = getattr(self.pipe, "select_text_states", None)  # sorakit: several MiniLM layers side by side
+        if select is not None and getattr(output, "hidden_states", None) is not None:
+            states = select(output)
+        else:
+            states = output[0] if isinstance(output, tuple) else output.last_hidden_state
         self._text = states * mask[..., None].to(states.device, states.dtype)
         self.prompt_ids = [row[m.bool()].tolist() for row, m in zip(ids.cpu(), mask.cpu())]
 

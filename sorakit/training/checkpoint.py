@@ -24,20 +24,26 @@ def save_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer, step: in
     tmp.replace(path)  # atomic: a crash mid-write never leaves a broken checkpoint
 
 
-def _grow_input_channels(tensors: dict, model) -> None:
-    """Warm start after new input channels were added: zero weights (and AdamW moments) for them.
+# The layers that read the inputs: the video channels and the text states.
+INPUT_LAYERS = ("patch_embedding.weight", "condition_embedder.text_embedder.linear_1.weight")
 
-    The patch embedding is the only layer that sees the input, so a checkpoint with fewer input
-    channels computes exactly the same function after padding, and training learns the new ones.
+
+def _grow_inputs(tensors: dict, model) -> None:
+    """Warm start after inputs were added (video channels, or text layers side by side): zero weights
+    (and AdamW moments) for the new inputs.
+
+    Each of INPUT_LAYERS is the only layer that sees its input, so a checkpoint with fewer inputs
+    computes exactly the same function after padding, and training learns to use the new ones.
     """
-    name = "patch_embedding.weight"
     names = [n for n, _ in model.named_parameters()]  # AdamW state is keyed by parameter order
-    want = dict(model.named_parameters())[name].shape
-    for key in (f"model.{name}", f"ema.{name}", *(f"opt.{names.index(name)}.{m}" for m in ("exp_avg", "exp_avg_sq"))):
-        old = tensors.get(key)
-        if old is not None and old.shape != want and old.shape[0] == want[0] and old.shape[1] < want[1]:
-            pad = torch.zeros(want[0], want[1] - old.shape[1], *want[2:], dtype=old.dtype)
-            tensors[key] = torch.cat([old, pad], dim=1)
+    params = dict(model.named_parameters())
+    for name in INPUT_LAYERS:
+        want = params[name].shape
+        for key in (f"model.{name}", f"ema.{name}", *(f"opt.{names.index(name)}.{m}" for m in ("exp_avg", "exp_avg_sq"))):
+            old = tensors.get(key)
+            if old is not None and old.shape != want and old.shape[0] == want[0] and old.shape[1] < want[1]:
+                pad = torch.zeros(want[0], want[1] - old.shape[1], *want[2:], dtype=old.dtype)
+                tensors[key] = torch.cat([old, pad], dim=1)
 
 
 def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple[int, dict]:
@@ -46,7 +52,7 @@ def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple
     with safe_open(path, "pt") as f:
         meta = f.metadata()
     tensors = load_file(path)
-    _grow_input_channels(tensors, model)
+    _grow_inputs(tensors, model)
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
     state: dict[int, dict] = {}

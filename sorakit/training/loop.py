@@ -18,12 +18,12 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from .. import world
-from ..flow import sample_time, velocity_from_x0
+from ..flow import denoising_loss, sample_time
 from ..loading import assemble
-from ..model import TRANSFORMER_CONFIG, build_transformer, condition_input
+from ..model import TRANSFORMER_CONFIG, build_transformer
 from ..world.preview import write_grid_gif
 from .checkpoint import load_checkpoint, save_checkpoint
-from .monitor import monitor_clips, sample_and_score
+from .monitor import direction_clips, direction_reliance, monitor_clips, sample_and_score
 
 
 @dataclass
@@ -37,6 +37,9 @@ class TrainConfig:
     ema_decay: float = 0.999
     text_dropout: float = 0.1
     prefix_prob: float = 0.3  # share of clips that get 1..F/2 known leading frames
+    # Half of each batch is the other half mirrored with "left"/"right" swapped: without the pairs the
+    # model ignored the direction word entirely (swapping it left the loss unchanged at every t).
+    mirror_pairs: bool = True
     num_frames: int = 16
     height: int = 32
     width: int = 32
@@ -56,12 +59,14 @@ def _ema_update(ema, model, step: int, decay: float) -> None:
             e.lerp_(p, 1 - d)
 
 
-def _lr_at(step: int, cfg: TrainConfig) -> float:
-    """Warmup, then constant, then (optionally) a linear cool-down to 0 at `cfg.steps`.
+def _lr_at(step: int, cfg: TrainConfig, start: int = 0) -> float:
+    """Warmup from `start` (the resume step), then constant, then (optionally) a linear cool-down
+    to 0 at `cfg.steps`.
 
     The constant phase lets a run be extended by resuming; the cool-down is what sharpens samples.
+    Re-warming on resume keeps a jump from a cooled-down lr of 0 back to full lr from kicking the weights.
     """
-    warm = min(1.0, (step + 1) / cfg.warmup)
+    warm = min(1.0, (step - start + 1) / cfg.warmup)
     cool = min(1.0, (cfg.steps - step) / cfg.decay_steps) if cfg.decay_steps > 0 else 1.0
     return cfg.lr * warm * max(cool, 0.0)
 
@@ -74,21 +79,16 @@ def _known_prefix(batch: int, frames: int, prob: float, gen: torch.Generator) ->
 
 
 def training_loss(transformer, x0, context, gen: torch.Generator, prefix_prob: float, bf16: bool = False) -> torch.Tensor:
-    """v-loss on x0-prediction over the frames the model has to make (known frames excluded)."""
+    """v-loss at logit-normal times with a random known prefix (known frames excluded)."""
     b, _, f = x0.shape[:3]
     t = sample_time(b, gen)
     noise = torch.randn(x0.shape, generator=gen)
-    x_t = (1 - t.view(-1, 1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1, 1) * noise
-    mask = _known_prefix(b, f, prefix_prob, gen)
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        x0_hat = transformer(condition_input(x_t, x0, mask), t * 1000, context, return_dict=False)[0]
-    x0_hat = x0_hat.float()
-    err = (velocity_from_x0(x_t, x0_hat, t) - (noise - x0)) ** 2
-    todo = (1 - mask).expand_as(err)
-    return (err * todo).sum() / todo.sum().clamp_min(1)
+    return denoising_loss(transformer, x0, context, t, noise, _known_prefix(b, f, prefix_prob, gen), bf16)
 
 
 def train(cfg: TrainConfig, resume: bool = True) -> dict:
+    if cfg.mirror_pairs and cfg.batch_size % 2:
+        raise ValueError(f"mirror_pairs needs an even batch_size, got {cfg.batch_size}")
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -97,27 +97,31 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
     ckpt, step = out / "checkpoint.safetensors", 0
+    start = 0
     if resume and ckpt.exists():
         step, _ = load_checkpoint(ckpt, model, ema, opt)
         print(f"resumed from {ckpt} at step {step}")
+    start = step
     pipe = assemble(ema, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width, fps=cfg.fps)
     pipe.set_progress_bar_config(disable=True)
     # The stream is deterministic by seed, so resuming at step s continues with the clips it would have seen.
+    fresh = cfg.batch_size // 2 if cfg.mirror_pairs else cfg.batch_size  # new clips per step
     data = iter(DataLoader(world.WorldClips(cfg.seed * 10_000_000 + step * cfg.batch_size, cfg.height, cfg.width,
-                                            cfg.num_frames, cfg.fps), batch_size=cfg.batch_size, num_workers=1))
+                                            cfg.num_frames, cfg.fps), batch_size=fresh, num_workers=1))
     empty = pipe.encode_prompt([""])
     watch = monitor_clips(8, cfg.height, cfg.width, cfg.num_frames)
+    watch_direction = direction_clips(16, cfg.height, cfg.width, cfg.num_frames)
     log = open(out / "log.jsonl", "a")
     bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
     history, t_start = [], time.time()
     while step < cfg.steps:
-        batch = next(data)
+        batch = world.with_mirrors(next(data)) if cfg.mirror_pairs else next(data)
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         context = pipe.encode_prompt(batch["caption"])
         drop = torch.rand(len(context), generator=gen) < cfg.text_dropout
         context = torch.where(drop[:, None, None], empty.expand_as(context), context)
         for g in opt.param_groups:
-            g["lr"] = _lr_at(step, cfg)
+            g["lr"] = _lr_at(step, cfg, start)
         loss = training_loss(model, batch["video"], context, gen, cfg.prefix_prob, cfg.bf16)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -128,13 +132,13 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         history.append(loss.item())
         bar.update()
         bar.set_postfix(loss=f"{np.mean(history[-50:]):.4f}")
-        record = {"step": step, "loss": loss.item(), "grad_norm": float(grad_norm), "lr": _lr_at(step - 1, cfg),
+        record = {"step": step, "loss": loss.item(), "grad_norm": float(grad_norm), "lr": _lr_at(step - 1, cfg, start),
                   "elapsed": time.time() - t_start}
         if step % cfg.sample_every == 0 or step == cfg.steps:
             videos, scores = sample_and_score(pipe, watch)
-            record["monitor"] = scores
+            record["monitor"] = {**scores, "direction_reliance": direction_reliance(pipe, watch_direction)}
             write_grid_gif(videos, [c.caption for c in watch], out / f"samples_{step:06d}.gif", cfg.fps)
-            tqdm.write(f"step {step}: {json.dumps(scores)}")
+            tqdm.write(f"step {step}: {json.dumps(record['monitor'])}")
         log.write(json.dumps(record) + "\n")
         log.flush()
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
@@ -149,6 +153,6 @@ def export_weights(pipe, folder: Path, step: int | None = None) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     pipe.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
-    keys = ("num_frames", "height", "width", "fps", "max_text_tokens")
+    keys = ("num_frames", "height", "width", "fps", "max_text_tokens", "text_layers")
     meta = {"pipeline": {k: pipe.config[k] for k in keys}, "training": {"step": step}}
     (folder / "sorakit.json").write_text(json.dumps(meta, indent=1))

@@ -4,7 +4,8 @@ scene -> simulate -> render -> captions; `sample()` bundles them into a Clip wit
 `track()` parses any clip back into per-object tracks.
 """
 from .clip import Clip, States, clip_of, sample
-from .dataset import WorldClips, to_model_space
+from .captions import mirror_caption
+from .dataset import WorldClips, to_model_space, with_mirrors
 from .parse_floor import parse_floor
 from .preview import preview
 from .render import Camera, render

@@ -6,6 +6,8 @@ facts a tiny model learns last.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .scene import Scene
@@ -14,6 +16,14 @@ from .simulate import Trajectory
 # Public: the adherence probe reads captions back with the same words.
 BOUNCE_WORDS = {1: "once", 2: "twice", 3: "three times"}
 SIZE_SYNONYMS = {"small": ["small", "little", "tiny"], "medium": ["medium", "medium-sized", ""], "large": ["large", "big", "huge"]}
+
+
+_MIRRORED = {"left": "right", "right": "left"}
+
+
+def mirror_caption(text: str) -> str:
+    """The caption of the left-right mirrored clip: "left" and "right" (also in "leftward") swapped."""
+    return re.sub(r"\b(left|right)", lambda m: _MIRRORED[m.group(1)], text)
 
 
 def _pick(rng, options):

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from .captions import mirror_caption
 from .clip import sample
 
 
@@ -35,3 +36,15 @@ class WorldClips(IterableDataset):
         for seed in seeds:
             clip = sample(int(seed), **self.kwargs)
             yield {"video": to_model_space(clip.video), "caption": clip.caption, "seed": int(seed)}
+
+
+def with_mirrors(batch: dict) -> dict:
+    """The batch followed by its left-right mirror images (video flipped, "left"/"right" swapped).
+
+    The world is mirror-symmetric (vertical gravity, symmetric walls), so a mirrored clip is a true
+    clip of the mirrored caption. Each pair differs only in direction, so the direction word is the
+    one thing that can tell the model which of the two to draw.
+    """
+    return {"video": torch.cat([batch["video"], batch["video"].flip(-1)]),
+            "caption": list(batch["caption"]) + [mirror_caption(c) for c in batch["caption"]],
+            "seed": torch.cat([torch.as_tensor(batch["seed"])] * 2)}
