@@ -37,8 +37,9 @@ class TrainConfig:
     ema_decay: float = 0.999
     text_dropout: float = 0.1
     prefix_prob: float = 0.3  # share of clips that get 1..F/2 known leading frames
-    # Half of each batch is the other half mirrored with "left"/"right" swapped: without the pairs the
-    # model ignored the direction word entirely (swapping it left the loss unchanged at every t).
+    # Half of each batch is the other half mirrored with "left"/"right" swapped, so within a pair only
+    # the direction word tells the two clips apart. (Alone the pairs did not get the model to read the
+    # word; with MiniLM's layer 0 among the text inputs they did: README, Model.)
     mirror_pairs: bool = True
     num_frames: int = 16
     height: int = 32
@@ -97,14 +98,14 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
     ckpt, step = out / "checkpoint.safetensors", 0
-    start = 0
     if resume and ckpt.exists():
         step, _ = load_checkpoint(ckpt, model, ema, opt)
         print(f"resumed from {ckpt} at step {step}")
-    start = step
+    start = step  # the learning rate re-warms from here
     pipe = assemble(ema, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width, fps=cfg.fps)
     pipe.set_progress_bar_config(disable=True)
-    # The stream is deterministic by seed, so resuming at step s continues with the clips it would have seen.
+    # Deterministic by seed. Starting at step x batch_size is past every clip an earlier run could have
+    # drawn (mirror pairs draw only half as many per step), so a resume never repeats a clip.
     fresh = cfg.batch_size // 2 if cfg.mirror_pairs else cfg.batch_size  # new clips per step
     data = iter(DataLoader(world.WorldClips(cfg.seed * 10_000_000 + step * cfg.batch_size, cfg.height, cfg.width,
                                             cfg.num_frames, cfg.fps), batch_size=fresh, num_workers=1))
@@ -132,7 +133,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         history.append(loss.item())
         bar.update()
         bar.set_postfix(loss=f"{np.mean(history[-50:]):.4f}")
-        record = {"step": step, "loss": loss.item(), "grad_norm": float(grad_norm), "lr": _lr_at(step - 1, cfg, start),
+        record = {"step": step, "loss": loss.item(), "grad_norm": float(grad_norm), "lr": opt.param_groups[0]["lr"],
                   "elapsed": time.time() - t_start}
         if step % cfg.sample_every == 0 or step == cfg.steps:
             videos, scores = sample_and_score(pipe, watch)
