@@ -11,6 +11,7 @@ from .model import condition_input
 
 MIN_T = 0.05  # velocity from x0 divides by t; clamp it as JiT does
 TIME_SHIFT = 3.0  # SD3-style shift: more training and sampling time near pure noise
+MOTION_THRESHOLD = 0.1  # a pixel "moves" if a channel changes by more than this ([-1, 1] scale) next to it
 
 
 def shift_time(t: torch.Tensor, shift: float = TIME_SHIFT) -> torch.Tensor:
@@ -28,14 +29,30 @@ def velocity_from_x0(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, min_t
     return (x_t - x0) / t
 
 
-def denoising_loss(transformer, x0, context, t, noise, mask, bf16: bool = False) -> torch.Tensor:
+def motion_weight(x0: torch.Tensor, strength: float, threshold: float = MOTION_THRESHOLD) -> torch.Tensor:
+    """(B, 1, F, H, W) loss weights: 1, plus `strength` on pixels that change from or to a neighbouring frame.
+
+    A moving ball covers ~6 % of a clip's pixels (its old and new places), so under a plain mean its
+    motion is a small share of the loss next to the static background.
+    """
+    step = (x0[:, :, 1:] - x0[:, :, :-1]).abs().amax(1, keepdim=True) > threshold  # (B, 1, F-1, H, W)
+    moving = torch.zeros_like(x0[:, :1], dtype=torch.bool)
+    moving[:, :, 1:] |= step
+    moving[:, :, :-1] |= step
+    return 1 + strength * moving.float()
+
+
+def denoising_loss(transformer, x0, context, t, noise, mask, bf16: bool = False,
+                   weight: torch.Tensor | None = None) -> torch.Tensor:
     """v-loss of the x0-predicting transformer at times t, over the frames it has to make.
 
-    x0, noise: (B, C, F, H, W); t: (B,); mask: (B, 1, F, 1, 1), 1 where a frame is given (excluded).
+    x0, noise: (B, C, F, H, W); t: (B,); mask: (B, 1, F, 1, 1), 1 where a frame is given (excluded);
+    weight: optional (B, 1, F, H, W) per-pixel weights; the loss is the weighted mean.
     """
     x_t = (1 - t.view(-1, 1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1, 1) * noise
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         x0_hat = transformer(condition_input(x_t, x0, mask), t * 1000, context, return_dict=False)[0]
     err = (velocity_from_x0(x_t, x0_hat.float(), t) - (noise - x0)) ** 2
-    todo = (1 - mask).expand_as(err)
+    todo = (1 - mask) if weight is None else (1 - mask) * weight
+    todo = todo.expand_as(err)
     return (err * todo).sum() / todo.sum().clamp_min(1)

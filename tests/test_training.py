@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from sorakit import world
+from sorakit.flow import denoising_loss, motion_weight
 from sorakit.model import TRANSFORMER_CONFIG, build_transformer, condition_input, position_channels
 from sorakit.training import TrainConfig, train
 from sorakit.training.checkpoint import load_checkpoint, save_checkpoint
@@ -75,6 +77,31 @@ def test_direction_reliance_is_zero_for_a_text_blind_model_only(tiny_pipe):
         torch.nn.init.zeros_(block.attn2.to_out[0].weight)
         torch.nn.init.zeros_(block.attn2.to_out[0].bias)
     assert direction_reliance(blind, clips) == 0
+
+
+def test_motion_weight_marks_the_moving_ball_and_nothing_still():
+    clip = world.sample(3, scenario="throw", num_frames=16)
+    x0 = world.to_model_space(clip.video)[None]
+    weight = motion_weight(x0, 4.0)
+    assert weight.shape == (1, 1, 16, 32, 32) and set(weight.unique().tolist()) == {1.0, 5.0}
+    ball = torch.from_numpy(clip.masks[:, 0])  # (F, H, W) where the ball is drawn
+    moving = weight[0, 0] > 1
+    assert moving[ball].float().mean() > 0.5  # most ball pixels count as moving ...
+    assert (moving & ~ball).float().sum() < 2 * ball.float().sum()  # ... and little else does
+    still = x0[:, :, :1].expand_as(x0)  # the first frame held: no motion, plain weights
+    assert (motion_weight(still, 4.0) == 1).all()
+
+
+def test_weighted_loss_with_unit_weights_is_the_plain_loss(tiny_pipe):
+    gen = torch.Generator().manual_seed(0)
+    x0 = torch.rand(2, 3, 8, 32, 32, generator=gen) * 2 - 1
+    noise, t = torch.randn(x0.shape, generator=gen), torch.tensor([0.3, 0.9])
+    context = tiny_pipe.encode_prompt(["a red ball", "a blue ball"])
+    mask = torch.zeros(2, 1, 8, 1, 1)
+    args = (tiny_pipe.transformer, x0, context, t, noise, mask)
+    plain = denoising_loss(*args)
+    assert torch.allclose(denoising_loss(*args, weight=torch.ones(2, 1, 8, 32, 32)), plain)
+    assert not torch.allclose(denoising_loss(*args, weight=motion_weight(x0, 4.0)), plain)
 
 
 def test_position_channels_are_ramps_along_their_axes():
