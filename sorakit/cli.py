@@ -9,7 +9,7 @@ Functions this file calls in other modules (their contract with the CLI):
   train     sorakit.training.cli_main(argv: list[str]) -> dict (parses its own options)
   world     sorakit.world.preview(out_path, n=int, seed=int) -> path | None
   eval      physics: sorakit.probes.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> object with .to_dict() (.table() if any)
-            quality: sorakit.training.monitor.evaluate_quality(pipe, n=int, steps=int) -> dict (printed as JSON)
+            quality: sorakit.training.monitor.evaluate_quality(pipe, n=int, steps=int, guidance=float) -> dict (printed as JSON)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None)
 Bad input (ValueError, missing files) prints one line to stderr and exits 2.
 """
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     qual = ev_sub.add_parser("quality", help="colour, persistence and direction on clips from held-out captions")
     qual.add_argument("--n", type=int, default=64, help="number of generated clips")
     qual.add_argument("--steps", type=int, default=20, help="number of inference steps")
+    qual.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale")
     qual.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
 
     demo = sub.add_parser("demo", help="start the Gradio demo")
@@ -142,7 +143,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         pipe = sorakit.load(args.model) if args.model else sorakit.load()
         pipe.set_progress_bar_config(disable=True)
-        print(json.dumps(evaluate_quality(pipe, n=args.n, steps=args.steps), indent=1))
+        print(json.dumps(evaluate_quality(pipe, n=args.n, steps=args.steps, guidance=args.guidance), indent=1))
         return 0
     pipe = sorakit.load(args.model) if args.model else None
     result = probes.evaluate_physics(n=args.n, pipe=pipe, steps=args.steps)

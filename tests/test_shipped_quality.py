@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import sorakit
+from sorakit import world
 from sorakit.loading import WEIGHTS_DIR
 from sorakit.training.monitor import (direction_clips, direction_reliance, evaluate_quality, monitor_clips,
                                       sample_and_score, score_clip)
@@ -77,3 +78,10 @@ def test_quality_report_gives_a_share_and_a_count_per_measure(tiny_pipe):
     assert np.isfinite(report["direction_reliance"])
     with pytest.raises(ValueError, match="positive integer"):
         evaluate_quality(tiny_pipe, n=0)
+
+
+def test_gravity_measure_passes_the_world_and_fails_weak_gravity():
+    clip = next(c for c in monitor_clips(8) if c.scene.scenario == "throw")
+    assert score_clip(clip.video, clip)["gravity"] == 1.0
+    moon = world.sample(clip.scene.seed, scenario="throw", gravity=5.0)  # half the world's g
+    assert score_clip(moon.video, clip)["gravity"] == 0.0

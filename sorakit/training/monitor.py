@@ -10,9 +10,11 @@ import torch
 
 from .. import world
 from ..flow import denoising_loss
+from ..probes import gravity
 
 MONITOR_SEED = 1_000_000  # held-out seeds: training streams start at 0 and never get here
 RADIUS_TOL = 0.2  # issue 3: a persistent ball keeps its radius within 20 %
+GRAVITY_TOL = 0.25  # issue 3: a free-flight parabola's acceleration within 25 % of the world's g
 MONITOR_SCENARIOS = ("throw", "roll", "drop", "hoop", "throw", "roll", "collide", "drop")
 DIRECTION_SEED = 1_200_000  # held out too, apart from the monitor's and `eval quality`'s seeds
 
@@ -44,7 +46,10 @@ def direction_reliance(pipe, clips: list[world.Clip], t: float = 0.9, seed: int 
 
 
 def score_clip(video: np.ndarray, truth: world.Clip) -> dict:
-    """Colour, count, direction and motion of a generated clip against the clip its caption came from."""
+    """Colour, count, direction and motion of a generated clip against the clip its caption came from.
+
+    "gravity" is scored only where the gravity probe found free flight to fit a parabola to.
+    """
     tracks = world.track(video)
     named = truth.states.color
     frames = len(video)
@@ -65,6 +70,9 @@ def score_clip(video: np.ndarray, truth: world.Clip) -> dict:
         if truth.scene.direction is not None:
             first, last = np.flatnonzero(tracks[main].present)[[0, -1]]
             out["direction"] = float(np.sign(pos[last, 0] - pos[first, 0]) == (1 if truth.scene.direction == "right" else -1))
+    fall = gravity(video, fps=truth.fps)
+    if fall.ran:
+        out["gravity"] = float(abs(fall.metrics["relative_error"]) <= GRAVITY_TOL)
     return out
 
 
