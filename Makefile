@@ -34,7 +34,7 @@ RESUME := checkpoints/shipped-resume.safetensors
 train: $(STAMP)
 	mkdir -p runs/shipped
 	test -f runs/shipped/checkpoint.safetensors || cp $(RESUME) runs/shipped/checkpoint.safetensors
-	nohup $(PY) -m sorakit.cli train --out runs/shipped --steps 10000 --decay-steps 1000 --sample-every 250 --threads 2 >> runs/shipped.log 2>&1 &
+	nohup $(PY) -m sorakit.cli train --out runs/shipped --steps 12000 --decay-steps 1000 --sample-every 250 --threads 2 >> runs/shipped.log 2>&1 &
 	@echo "training in the background: tail -f runs/shipped.log"
 
 $(PY):
