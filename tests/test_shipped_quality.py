@@ -26,12 +26,17 @@ MIN_DIRECTION_RELIANCE = 0.3
 
 
 @pytest.fixture(scope="module")
-def shipped_scores():
+def shipped_pipe():
     if not (WEIGHTS_DIR / "transformer" / "config.json").exists():
         pytest.fail("the shipped weights are missing from sorakit/weights/")
     pipe = sorakit.load()
     pipe.set_progress_bar_config(disable=True)
-    _, scores = sample_and_score(pipe, monitor_clips(8))
+    return pipe
+
+
+@pytest.fixture(scope="module")
+def shipped_scores(shipped_pipe):
+    _, scores = sample_and_score(shipped_pipe, monitor_clips(8))
     return scores
 
 
@@ -51,8 +56,8 @@ def test_balls_move_the_named_way(shipped_scores):
     assert shipped_scores["direction"] >= MIN_DIRECTION, shipped_scores
 
 
-def test_model_reads_the_direction_word():
-    reliance = direction_reliance(sorakit.load(), direction_clips(16))
+def test_model_reads_the_direction_word(shipped_pipe):
+    reliance = direction_reliance(shipped_pipe, direction_clips(16))
     assert reliance >= MIN_DIRECTION_RELIANCE, reliance
 
 

@@ -52,7 +52,6 @@ def score_clip(video: np.ndarray, truth: world.Clip) -> dict:
     """
     tracks = world.track(video)
     named = truth.states.color
-    frames = len(video)
     seen = {c: t for c, t in tracks.items() if t.present.mean() >= 0.5}
     colour_ok = all(c in seen for c in named)
     count_ok = set(seen) == set(named) and all(np.median(seen[c].components[seen[c].present]) == 1 for c in named)
