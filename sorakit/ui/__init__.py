@@ -8,7 +8,8 @@
     ui.AttentionExplorer(pipe, player, generation)
     ui.ProbePanel(player)           # physics probes on the current clip; click a ball to track it
 
-The browser side (ES modules + CSS) ships in `sorakit/ui/static/`; no CDN is used.
+The browser side (ES modules + CSS) lives in the repository's `widgets/` and ships in the wheel as
+`sorakit/_widgets/`; anywidget loads each file from its path (no CDN), so it can hot-reload edits.
 """
 from .attention_explorer import AttentionExplorer
 from .chips import WordChips

@@ -1,5 +1,33 @@
 // SeedGrid: rows of looping clips (one row per prompt variant, one column per seed); click picks one.
 
+// Helpers. anywidget loads one file per widget and there is no bundler, so each module carries the
+// helpers it uses; a helper in several modules is the same text in each (tests/test_widgets_package.py).
+
+/** PNG bytes (DataView / ArrayBuffer / typed array from a Bytes trait) -> ImageBitmap, or null if empty. */
+async function decodePng(bytes) {
+  if (!bytes || bytes.byteLength === 0) return null;
+  const buf = bytes.buffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+  return await createImageBitmap(new Blob([buf], { type: "image/png" }));
+}
+
+/** Draw frame `i` of a vertical strip (frames of height h, width w) over the whole canvas. */
+function drawStripFrame(ctx, strip, i, h, w, smooth = false) {
+  ctx.imageSmoothingEnabled = smooth;
+  ctx.drawImage(strip, 0, i * h, w, h, 0, 0, ctx.canvas.width, ctx.canvas.height);
+}
+
+/** Tiny element builder: h("button", {class: "x", onclick}, "text"). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else el.setAttribute(k, v);
+  }
+  for (const c of children) el.append(c);
+  return el;
+}
+
 function render({ model, el }) {
   el.classList.add("sorakit-grid");
   let timer = null, frame = 0, cells = [], token = 0;
