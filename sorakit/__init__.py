@@ -16,6 +16,7 @@ _LAZY = {
     "load": ("sorakit.loading", "load"),
     "show": ("sorakit.media", "show"),
     "export": ("sorakit.media", "export"),
+    "Recipe": ("sorakit.recipe", "Recipe"),
     "media": ("sorakit.media", None),
     "world": ("sorakit.world", None),
     "probes": ("sorakit.probes", None),
@@ -31,8 +32,9 @@ __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # let editors and type checkers see the real objects
     from . import attention, demo, media, pipeline, probes, training, ui, world
-    from .media import export, show
     from .loading import load
+    from .media import export, show
+    from .recipe import Recipe
 
 
 def __getattr__(name: str):

@@ -1,15 +1,18 @@
 """The `sorakit` command. Each subcommand imports its module lazily and calls one function.
 
 Functions this file calls in other modules (their contract with the CLI):
-  generate  sorakit.load(model_or_None) -> pipe;
-            pipe(prompt, generator=..., num_inference_steps=..., guidance_scale=...,
-                 output_type="np").frames[0] -> (F, H, W, 3) float array;
-            sorakit.loading.model_hash(pipe) names the weights in the clip's metadata.
-  probe     sorakit.probes.run(video, prompt=str|None, fps=float|None) -> report with .to_dict() (.summary() if any)
+  generate  sorakit.load(model_or_None) -> pipe; sorakit.recipe.Recipe(...).run_by(pipe) -> recipe;
+            pipe(**recipe.pipeline_kwargs()).frames[0] -> (F, H, W, 3) float array;
+            sorakit.export(video, out, recipe=recipe) stores the recipe in the clip.
+  probe     sorakit.media.read_clip(path) -> (video at the recipe's size, recipe | None);
+            sorakit.probes.run(video, prompt=str|None, fps=float|None) -> report with .to_dict() (.summary() if any)
   train     sorakit.training.cli_main(argv: list[str]) -> dict (parses its own options)
   world     sorakit.world.preview(out_path, n=int, seed=int) -> path | None
-  eval      physics: sorakit.probes.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> object with .to_dict() (.table() if any)
-            quality: sorakit.training.monitor.evaluate_quality(pipe, n=int, steps=int, guidance=float) -> dict (printed as JSON)
+  eval      one module of sorakit.eval per suite:
+            quality: sorakit.eval.quality.evaluate_quality(pipe, n=int, steps=int, guidance=float) -> dict (as JSON)
+            physics: sorakit.eval.physics.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> .to_dict(), .table()
+            attention: sorakit.eval.attention.localization(pipe, n=int, n_generated=int) -> dict; .tables(dict) -> str
+            hidden: sorakit.eval.hidden.run(pipe, n_clips=int) -> object with .to_dict(), .targets, .table(target)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None)
 Bad input (ValueError, missing files) prints one line to stderr and exits 2.
 """
@@ -42,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--steps", type=int, default=20, help="number of inference steps")
     gen.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale")
     gen.add_argument("--out", default="clip.mp4", help="output .mp4 or .gif")
-    gen.add_argument("--fps", type=float, default=8)
+    gen.add_argument("--fps", type=float, default=None, help="frames per second (default: the model's)")
     gen.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
 
     probe = sub.add_parser("probe", help="run the physics probes on a clip")
@@ -58,18 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     world.add_argument("--n", type=int, default=16, help="number of clips")
     world.add_argument("--seed", type=int, default=0)
 
-    ev = sub.add_parser("eval", help="evaluate the model")
-    ev_sub = ev.add_subparsers(dest="suite", metavar="SUITE", required=True)
-    phys = ev_sub.add_parser("physics", help="physics-consistency evaluation against the world")
-    phys.add_argument("--n", type=int, default=32, help="held-out scenes, split over id/ood/combinatorial")
-    phys.add_argument("--steps", type=int, default=20, help="number of inference steps")
-    phys.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
-    phys.add_argument("--json", action="store_true", help="print every number as JSON instead of the table")
-    qual = ev_sub.add_parser("quality", help="colour, persistence and direction on clips from held-out captions")
-    qual.add_argument("--n", type=int, default=64, help="number of generated clips")
-    qual.add_argument("--steps", type=int, default=20, help="number of inference steps")
-    qual.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale")
-    qual.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
+    add_eval_parser(sub)
 
     demo = sub.add_parser("demo", help="start the Gradio demo")
     demo.add_argument("--host", default="127.0.0.1")
@@ -79,42 +71,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_eval_parser(sub) -> None:
+    """`sorakit eval SUITE`: one suite per module of sorakit.eval."""
+    ev = sub.add_parser("eval", help="evaluate the model (the measurements behind the docs' tables)")
+    ev_sub = ev.add_subparsers(dest="suite", metavar="SUITE", required=True)
+    qual = ev_sub.add_parser("quality", help="colour, persistence and direction on clips from held-out captions")
+    qual.add_argument("--n", type=int, default=64, help="number of generated clips")
+    qual.add_argument("--steps", type=int, default=20, help="number of inference steps")
+    qual.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale")
+    phys = ev_sub.add_parser("physics", help="physics-consistency evaluation against the world")
+    phys.add_argument("--n", type=int, default=32, help="held-out scenes, split over id/ood/combinatorial")
+    phys.add_argument("--steps", type=int, default=20, help="number of inference steps")
+    att = ev_sub.add_parser("attention", help="how well colour-word attention maps find the ball")
+    att.add_argument("--n", type=int, default=32, help="world clips for the teacher-forced setting")
+    att.add_argument("--generated", type=int, default=8, help="sampled clips for the generated setting")
+    hid = ev_sub.add_parser("hidden", help="linear probes: which blocks hold the ball's position and velocity")
+    hid.add_argument("--n", type=int, default=64, help="world clips (a quarter held out)")
+    for suite in (qual, phys, att, hid):
+        suite.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
+        tables = "" if suite is qual else " instead of the tables"  # quality has no table form
+        suite.add_argument("--json", action="store_true", help=f"print every number as JSON{tables}")
+
+
 def _to_jsonable(obj: Any) -> Any:
     return obj.to_dict() if hasattr(obj, "to_dict") else obj
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    import torch
-
     import sorakit
-    from sorakit.loading import model_hash
+    from sorakit.recipe import Recipe
 
+    # Checked (against sorakit.limits) before the model loads: bad input fails in a moment.
+    recipe = Recipe(args.prompt, seed=args.seed, steps=args.steps, guidance=args.guidance, fps=args.fps)
     pipe = sorakit.load(args.model) if args.model else sorakit.load()
-    out = pipe(args.prompt, generator=torch.Generator().manual_seed(args.seed),
-               num_inference_steps=args.steps, guidance_scale=args.guidance, output_type="np")
-    video = out.frames[0]
-    frames, height, width = video.shape[:3]
-    metadata = {
-        "prompt": args.prompt, "seed": args.seed, "steps": args.steps, "guidance": args.guidance,
-        "model": args.model or "sorakit-shipped", "model_hash": model_hash(pipe),
-        "frames": frames, "height": height, "width": width, "fps": args.fps,
-        "sorakit_version": __version__,
-    }
-    path = sorakit.export(video, args.out, fps=args.fps, metadata=metadata)
+    recipe = recipe.run_by(pipe, model=args.model)
+    video = pipe(**recipe.pipeline_kwargs()).frames[0]
+    path = sorakit.export(video, args.out, recipe=recipe)
     print(path)
     return 0
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from sorakit import media
+    from sorakit import media, probes
 
-    meta = media.read_metadata(args.clip)
-    # Exports are upscaled for viewing; probe at the model's resolution when the clip says it.
-    size = (meta["height"], meta["width"]) if "height" in meta and "width" in meta else None
-    video = media.read_video(args.clip, size=size)
-    from sorakit import probes
-
-    report = probes.run(video, prompt=args.prompt or meta.get("prompt"), fps=meta.get("fps"))
+    # At the recipe's size and fps: the same clip gives the same numbers however it was exported.
+    video, recipe = media.read_clip(args.clip)
+    report = probes.run(video, prompt=args.prompt or (recipe.prompt if recipe else None),
+                        fps=recipe.fps if recipe else None)
     data = _to_jsonable(report)
     if args.json:
         print(json.dumps(data, indent=2, default=str))
@@ -135,23 +138,32 @@ def cmd_world(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import sorakit
-    from sorakit import probes
+    from sorakit.eval import attention, hidden, physics, quality
 
-    if args.suite == "quality":
-        from sorakit.training.monitor import evaluate_quality
-
-        pipe = sorakit.load(args.model) if args.model else sorakit.load()
-        pipe.set_progress_bar_config(disable=True)
-        print(json.dumps(evaluate_quality(pipe, n=args.n, steps=args.steps, guidance=args.guidance), indent=1))
-        return 0
-    pipe = sorakit.load(args.model) if args.model else None
-    result = probes.evaluate_physics(n=args.n, pipe=pipe, steps=args.steps)
-    if args.json or not hasattr(result, "table"):
-        print(json.dumps(_to_jsonable(result), indent=2, default=str))
+    if args.suite == "quality":  # a dict of shares; JSON is its only form
+        result = quality.evaluate_quality(_eval_pipe(args.model), n=args.n, steps=args.steps, guidance=args.guidance)
+        text = None
+    elif args.suite == "physics":  # with no --model, evaluate_physics loads the shipped model itself
+        pipe = _eval_pipe(args.model) if args.model else None
+        result = physics.evaluate_physics(n=args.n, pipe=pipe, steps=args.steps)
+        text = result.table() if hasattr(result, "table") else None
+    elif args.suite == "attention":
+        result = attention.localization(_eval_pipe(args.model), n=args.n, n_generated=args.generated)
+        text = attention.tables(result)
     else:
-        print(result.table())
+        result = hidden.run(_eval_pipe(args.model), n_clips=args.n)
+        text = "\n\n".join(f"held-out R², ball {t}\n{result.table(t)}" for t in result.targets)
+    print(json.dumps(_to_jsonable(result), indent=2, default=str) if text is None or args.json else text)
     return 0
+
+
+def _eval_pipe(model: str | None):
+    """The pipeline to evaluate (default: the shipped model), its per-call progress bars off."""
+    import sorakit
+
+    pipe = sorakit.load(model) if model else sorakit.load()
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

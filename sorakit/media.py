@@ -4,13 +4,15 @@ Videos are numpy arrays shaped (F, H, W, 3): float in [0, 1] or uint8. Model cli
 (e.g. 32x32), so export and show upscale them with nearest neighbour until the short side is at
 least 256 px: browsers would otherwise blur them and H.264's 2x2 chroma would smear them.
 The mp4 is H.264 yuv420p (plays everywhere) and the bundled ffmpeg of imageio-ffmpeg is used, so
-no system ffmpeg is needed. The recipe (prompt, seed, steps, ...) is stored twice: as the mp4's
-`comment` tag and in a `<path>.json` sidecar.
+no system ffmpeg is needed. Every export carries its `Recipe` (prompt, seed, sizes, model, id, ...),
+stored twice: as the file's `comment` tag and in a `<path>.json` sidecar. `read_clip` reads a clip
+back as the model made it: at the recipe's height x width, not at the upscaled viewing size.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import math
 import os
@@ -21,7 +23,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["show", "export", "read_video", "read_metadata", "to_uint8"]
+from .limits import LIMITS
+from .recipe import DEFAULT_FPS, Recipe
+
+__all__ = ["show", "export", "read_clip", "read_video", "read_metadata", "to_uint8"]
 
 MIN_SHORT_SIDE = 256  # px; default upscale target for export() and show()
 _ALLOWED = "a video shaped (F, H, W, 3) with F >= 1: float values in [0, 1] or uint8"
@@ -64,17 +69,8 @@ def _upscale(frames: np.ndarray, scale: int | None) -> np.ndarray:
     return np.ascontiguousarray(frames)
 
 
-def _json_default(obj: Any) -> Any:
-    """Make numpy/torch scalars and paths in a recipe JSON-able instead of failing."""
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    return str(obj)
-
-
-def _dumps(metadata: Mapping[str, Any]) -> str:
-    if not isinstance(metadata, Mapping):
-        raise ValueError(f"metadata must be a dict; got {type(metadata).__name__}")
-    return json.dumps(dict(metadata), default=_json_default, sort_keys=True)
+def _recipe_json(recipe: Recipe) -> str:
+    return json.dumps(recipe.to_dict(), sort_keys=True)
 
 
 def _write_mp4(frames: np.ndarray, path: Path, fps: float, comment: str | None) -> None:
@@ -109,27 +105,64 @@ def _write_gif(frames: np.ndarray, path: Path, fps: float, comment: str | None) 
     )
 
 
-def export(video: Any, path: str | os.PathLike, fps: float = 8, metadata: Mapping[str, Any] | None = None,
-           scale: int | None = None) -> Path:
-    """Write `video` to `path` (.mp4: H.264 yuv420p, or .gif) and return the path.
+def export(video: Any, path: str | os.PathLike, fps: float | None = None,
+           recipe: Recipe | Mapping[str, Any] | None = None, scale: int | None = None, *,
+           metadata: Mapping[str, Any] | None = None) -> Path:
+    """Write `video` to `path` (.mp4: H.264 yuv420p, or .gif) with its recipe; return the path.
 
-    `scale` is an integer nearest-neighbour upscale; None picks the smallest that makes the short
-    side >= 256 px. `metadata` (the generation recipe) is embedded in the file and written to a
-    `<path>.json` sidecar.
+    `recipe` says how the clip was made (`Recipe.from_call(pipe, prompt, ...)`); export adds the
+    clip's frame count, size and frame hash, and stores it in the file and a `<path>.json` sidecar.
+    Without one, a recipe of sizes and fps alone is written (none for a video outside the
+    generation limits). `fps` defaults to the recipe's, else 8. `scale` is an integer
+    nearest-neighbour upscale; None picks the smallest that makes the short side >= 256 px.
+    `metadata=` is the older name of `recipe=` (a dict of recipe fields).
     """
-    frames = _upscale(to_uint8(video), scale)
-    if not fps or fps <= 0:
-        raise ValueError(f"fps must be positive; got {fps!r}")
+    frames = to_uint8(video)
+    recipe = _as_recipe(recipe, metadata)
+    fps = _export_fps(fps, recipe)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".mp4", ".gif"):
         raise ValueError(f"export writes .mp4 or .gif files; got {path.name!r}")
-    comment = _dumps(metadata) if metadata is not None else None
+    recipe = _clip_recipe(recipe, frames, fps)
+    comment = None if recipe is None else _recipe_json(recipe)
     path.parent.mkdir(parents=True, exist_ok=True)
-    (_write_mp4 if suffix == ".mp4" else _write_gif)(frames, path, fps, comment)
+    (_write_mp4 if suffix == ".mp4" else _write_gif)(_upscale(frames, scale), path, fps, comment)
     if comment is not None:
         _sidecar(path).write_text(comment + "\n", encoding="utf-8")
     return path
+
+
+def _as_recipe(recipe: Recipe | Mapping[str, Any] | None, metadata: Mapping[str, Any] | None) -> Recipe | None:
+    if recipe is not None and metadata is not None:
+        raise ValueError("pass recipe= or metadata= (its older name), not both")
+    recipe = metadata if recipe is None else recipe
+    if recipe is None or isinstance(recipe, Recipe):
+        return recipe
+    if isinstance(recipe, Mapping):
+        return Recipe.from_dict(recipe)
+    raise ValueError(f"recipe must be a sorakit Recipe (or a dict of its fields); got {type(recipe).__name__}")
+
+
+def _export_fps(fps: float | None, recipe: Recipe | None) -> float:
+    if fps is None:
+        return recipe.fps if recipe is not None and recipe.fps is not None else DEFAULT_FPS
+    lo, hi = LIMITS.fps
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.number)) or not lo <= fps <= hi:
+        raise ValueError(f"fps must be a number from {lo:g} to {hi:g}; got {fps!r}")
+    if recipe is not None and recipe.fps is not None and recipe.fps != fps:
+        raise ValueError(f"fps={fps:g} but the recipe says the clip plays at {recipe.fps:g} fps")
+    return float(fps)
+
+
+def _clip_recipe(recipe: Recipe | None, frames: np.ndarray, fps: float) -> Recipe | None:
+    """The recipe to store: the given one (or one of sizes and fps alone) completed with this clip."""
+    if recipe is not None:
+        return dataclasses.replace(recipe, fps=fps).with_video(frames)
+    try:
+        return Recipe(seed=None, steps=None, guidance=None, fps=fps).with_video(frames)
+    except ValueError:  # e.g. a 1-frame or 1080p video: no model made it, so there is no recipe to keep
+        return None
 
 
 def show(video: Any, fps: float = 8, width: int | None = None, scale: int | None = None):
@@ -209,20 +242,37 @@ def _embedded_comment(path: Path) -> str | None:
     return None
 
 
-def read_metadata(path: str | os.PathLike) -> dict:
-    """The recipe stored by export(): from inside the file, else from the sidecar, else {}."""
+def read_metadata(path: str | os.PathLike) -> Recipe | None:
+    """The Recipe stored by export(): from inside the file, else from the sidecar; None if neither has one.
+
+    The file is untrusted: a recipe with a bad field raises ValueError naming the field.
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no such video file: {path}")
-    for text in (_embedded_comment(path), _read_text(_sidecar(path))):
-        if text:
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(value, dict):
-                return value
-    return {}
+    for where, text in (("its comment tag", _embedded_comment(path)), ("its sidecar", _read_text(_sidecar(path)))):
+        if not text:
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            continue  # a comment that is not ours
+        try:
+            return Recipe.from_dict(data)
+        except ValueError as exc:
+            raise ValueError(f"the recipe in {path.name} ({where}) is not valid: {exc}") from None
+    return None
+
+
+def read_clip(path: str | os.PathLike) -> tuple[np.ndarray, Recipe | None]:
+    """A clip as the model made it, with its recipe: frames read back at the recipe's height x width
+    (exports are upscaled for viewing) as float32 (F, H, W, 3) in [0, 1]; at the stored size when
+    the file has no recipe (or one without sizes)."""
+    recipe = read_metadata(path)
+    size = None
+    if recipe is not None and recipe.height is not None and recipe.width is not None:
+        size = (recipe.height, recipe.width)
+    return read_video(path, size=size), recipe
 
 
 def _read_text(path: Path) -> str | None:

@@ -55,6 +55,17 @@ def test_generate_passes_recipe_to_pipeline_and_export(monkeypatch, tmp_path):
     out = tmp_path / "clip.mp4"
     assert cli.main(["generate", "a red ball", "--seed", "3", "--steps", "5", "--guidance", "2.5", "--out", str(out)]) == 0
     assert calls == {"prompt": "a red ball", "steps": 5, "guidance": 2.5, "output_type": "np"}
-    meta = media.read_metadata(out)
-    assert meta["prompt"] == "a red ball" and meta["seed"] == 3 and meta["model_hash"] == "fake0001"
-    assert (meta["frames"], meta["height"], meta["width"]) == (4, 16, 16)
+    recipe = media.read_metadata(out)
+    assert recipe.prompt == "a red ball" and recipe.seed == 3 and recipe.model_hash == "fake0001"
+    assert (recipe.frames, recipe.height, recipe.width, recipe.fps) == (4, 16, 16, 8.0)
+
+
+@pytest.mark.parametrize("argv, field", [(["--seed", "-1"], "seed"), (["--steps", "0"], "steps"),
+                                         (["--fps", "1e-9"], "fps"), (["--guidance", "nan"], "guidance")])
+def test_generate_refuses_out_of_range_settings_before_loading(monkeypatch, capsys, argv, field):
+    import sorakit
+
+    monkeypatch.setitem(vars(sorakit), "load", lambda *a: pytest.fail("the model was loaded"))
+    assert cli.main(["generate", "a ball", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sorakit: error:") and repr(field) in err

@@ -100,7 +100,7 @@ def test_sampling_progress_reaches_the_client(served, tiny_pipe):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(prompt="   "), "prompt: prompt is empty"),
-    (dict(prompt="x" * 600), "at most 500"),
+    (dict(prompt="x" * 1001), "at most 1000"),
     (dict(prompt="a ball", steps=500), "steps: steps must be a whole number from 1 to 50; got 500"),
     (dict(prompt="a ball", guidance=-1), "guidance must be a number from 0 to 12"),
     (dict(prompt="a ball", frames=1), "frames must be a whole number from 2 to 32"),

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sorakit.demo.files import OutputDir
-from sorakit.demo.recipe import Recipe, ResultCache
+from sorakit.demo.endpoints import OutputDir, ResultCache
 from sorakit.demo.validation import Checks, Limits, float_error, int_error, load_first_frame, word_error
 
 
@@ -30,7 +29,7 @@ def test_a_good_recipe_passes(checks, tmp_path):
 
 @pytest.mark.parametrize("fields, index, words", [
     (("", "", 0, 20, 4.0, 16, None), 0, "empty"),
-    (("a" * 501, "", 0, 20, 4.0, 16, None), 0, "at most 500"),
+    (("a" * 1001, "", 0, 20, 4.0, 16, None), 0, "at most 1000"),
     ((" ".join(["ball"] * 40), "", 0, 20, 4.0, 16, None), 0, "at most 32"),
     (("a ball", " ".join(["ball"] * 40), 0, 20, 4.0, 16, None), 1, "negative prompt"),
     (("a ball", "", -1, 20, 4.0, 16, None), 2, "0 to 4294967295"),
@@ -101,7 +100,7 @@ def test_output_dir_names_files_itself_and_cleans_up():
 
 def test_recipe_cache_is_lru_and_merges_results():
     cache = ResultCache(size=2)
-    keys = [Recipe("p", "", s, 2, 1.0, 4).key for s in range(3)]
+    keys = [f"settings-{s}" for s in range(3)]
     cache.put(keys[0], video=1)
     cache.put(keys[1], video=2)
     cache.get(keys[0])  # touch: keys[1] is now the oldest
@@ -109,5 +108,13 @@ def test_recipe_cache_is_lru_and_merges_results():
     assert cache.get(keys[1]) == {} and cache.get(keys[0]) == {"video": 1}
     cache.put(keys[0], capture="c")
     assert cache.get(keys[0]) == {"video": 1, "capture": "c"}
-    img = np.zeros((32, 32, 3), np.float32)
-    assert Recipe("p", "", 0, 2, 1.0, 4, img).key != Recipe("p", "", 0, 2, 1.0, 4, img + 0.5).key
+
+
+def test_accepted_inputs_become_the_clips_recipe(checks, tmp_path):
+    """The cache key is the recipe's settings id: a different first frame is a different clip."""
+    recipe, first = checks.accept(" a red ball ", "", 7, 2, 1.0, 4, None)
+    assert first is None and recipe.prompt == "a red ball" and (recipe.seed, recipe.frames) == (7, 4)
+    assert (recipe.height, recipe.width, recipe.fps) == (32, 32, 8.0) and recipe.model_hash
+    red, _ = checks.accept("a ball", "", 0, 2, 1.0, 4, _png(tmp_path / "red.png", 32, 32))
+    blue, _ = checks.accept("a ball", "", 0, 2, 1.0, 4, _png(tmp_path / "blue.png", 32, 32, (30, 30, 200)))
+    assert red.first_frame_sha256 and red.settings_id != blue.settings_id

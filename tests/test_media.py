@@ -1,6 +1,7 @@
 """media: export/read round trips, codec, provenance metadata, inline HTML, input validation."""
 
 import base64
+import dataclasses
 import json
 import re
 import subprocess
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from sorakit import media
+from sorakit.recipe import Recipe
 
 
 @pytest.fixture
@@ -56,25 +58,44 @@ def test_uint8_input_and_odd_sizes_are_padded_even(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".gif"])
-def test_metadata_round_trip_in_file_and_sidecar(tmp_path, clip, suffix):
-    recipe = {"prompt": 'a red ball; "bounces" = twice # \\ ok\nnew line', "seed": np.int64(7),
-              "steps": 20, "guidance": 4.0, "model_hash": "abc123"}
-    expected = {**recipe, "seed": 7}
-    path = media.export(clip, tmp_path / f"clip{suffix}", metadata=recipe)
+def test_recipe_round_trip_in_file_and_sidecar(tmp_path, clip, suffix):
+    recipe = Recipe('a red ball; "bounces" = twice # \\ ok\nnew line', seed=np.int64(7), steps=20,
+                    model_hash="abc123", extra={"attention_word": "red"})
+    path = media.export(clip, tmp_path / f"clip{suffix}", recipe=recipe)
+    expected = dataclasses.replace(recipe, fps=8.0).with_video(clip)  # export adds sizes, fps and the frame hash
+    assert (expected.frames, expected.height, expected.width, expected.seed) == (10, 32, 32, 7)
 
     sidecar = tmp_path / f"clip{suffix}.json"
-    assert json.loads(sidecar.read_text()) == expected
-    assert media.read_metadata(path) == expected
+    assert json.loads(sidecar.read_text()) == expected.to_dict()
+    back = media.read_metadata(path)
+    assert back == expected and back.id == expected.id and back.created == recipe.created
+    assert back["attention_word"] == "red" and back["seed"] == 7  # read by name, as the old dict was
 
     sidecar.unlink()  # now only the copy inside the file remains
     assert media.read_metadata(path) == expected
 
 
-def test_metadata_falls_back_to_sidecar_and_defaults_to_empty(tmp_path, clip):
+def test_a_dict_of_fields_is_still_accepted_as_metadata(tmp_path, clip):
+    path = media.export(clip, tmp_path / "clip.mp4", fps=8, metadata={"prompt": "a ball", "guidance_scale": 2.0})
+    back = media.read_metadata(path)
+    assert back.prompt == "a ball" and back.guidance == 2.0 and back.seed is None  # absent = unknown
+
+
+def test_every_export_says_its_size_and_a_foreign_file_has_no_recipe(tmp_path, clip):
     path = media.export(clip, tmp_path / "plain.mp4")
-    assert media.read_metadata(path) == {}
-    (tmp_path / "plain.mp4.json").write_text(json.dumps({"seed": 1}))
-    assert media.read_metadata(path) == {"seed": 1}
+    bare = media.read_metadata(path)
+    assert (bare.prompt, bare.seed, bare.height, bare.width, bare.fps) == ("", None, 32, 32, 8.0)
+    video, recipe = media.read_clip(path)
+    assert video.shape == clip.shape and recipe == bare
+    path.with_name("plain.mp4.json").unlink()
+    foreign = media.export(clip, tmp_path / "foreign.mp4")
+    foreign.with_name("foreign.mp4.json").unlink()
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-c", "copy",
+                    "-map_metadata", "-1", "-y", str(foreign)], check=True)
+    assert media.read_metadata(foreign) is None
+    assert media.read_clip(foreign)[0].shape == (10, 256, 256, 3)  # no recipe: read at the stored size
+    (tmp_path / "foreign.mp4.json").write_text(json.dumps({"seed": 1}))
+    assert media.read_metadata(foreign).seed == 1
 
 
 def test_show_embeds_base64_h264_video(clip):

@@ -31,7 +31,7 @@ def test_prompt_panel_generates_with_progress(tiny_pipe):
     assert panel.status.value.startswith("done in") and not panel.button.disabled
 
 
-@pytest.mark.parametrize("prompt, seed_msg", [("", "prompt must not be empty"), ("x" * 600, "at most 500")])
+@pytest.mark.parametrize("prompt, seed_msg", [("", "prompt must not be empty"), ("x" * 1001, "at most 1000")])
 def test_prompt_panel_shows_errors_instead_of_raising(tiny_pipe, prompt, seed_msg):
     panel = ui.PromptPanel(tiny_pipe, prompt, steps=STEPS)
     assert panel.generate() is None
@@ -53,8 +53,9 @@ def test_randomize_and_set_recipe(tiny_pipe):
     panel = ui.PromptPanel(tiny_pipe, "a ball")
     seeds = {panel.randomize_seed() for _ in range(5)}
     assert len(seeds) > 1 and all(0 <= s <= ui.prompt_panel.MAX_SEED for s in seeds)
-    panel.set_recipe(Recipe("a green ball", seed=7, steps=3, guidance=2.5, num_frames=8, negative_prompt="blur"))
-    assert panel.recipe() == Recipe("a green ball", 7, 3, 2.5, 8, "blur")
+    recipe = Recipe("a green ball", seed=7, steps=3, guidance=2.5, frames=8, negative_prompt="blur")
+    panel.set_recipe(recipe)
+    assert panel.recipe() == recipe
 
 
 def test_seed_grid_runs_variants_by_seeds_and_picks(tiny_pipe):
@@ -73,7 +74,8 @@ def test_seed_grid_runs_variants_by_seeds_and_picks(tiny_pipe):
     assert "no clip 7" in grid.status.value and picked == [gens[3]]
 
 
-@pytest.mark.parametrize("seeds, msg", [("1, x", "seeds must be non-negative integers"), ("", "seeds must be")])
+@pytest.mark.parametrize("seeds, msg", [("1, x", "seeds must be whole numbers from 0 to 4294967295"),
+                                        ("", "seeds must be")])
 def test_seed_grid_shows_bad_seeds(tiny_pipe, seeds, msg):
     grid = ui.SeedGrid(tiny_pipe, "a ball", steps=STEPS)
     grid.seeds.value = seeds
@@ -145,7 +147,9 @@ def test_grid_pick_goes_into_the_studio(studio):
 
 def test_studio_export_and_fallback(studio, tmp_path):
     path = studio.export(tmp_path / "clip.mp4")
-    assert media.read_metadata(path)["seed"] == studio.generation.recipe.seed
+    recipe = media.read_metadata(path)
+    assert recipe.seed == studio.generation.recipe.seed and recipe.id == studio.generation.recipe.id
+    assert (recipe.height, recipe.width, recipe.fps) == (32, 32, 8.0) and recipe.model_hash
     data, _ = studio._repr_mimebundle_()
     assert "<video" in data["text/html"] and data["image/png"]
 

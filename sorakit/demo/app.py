@@ -1,4 +1,4 @@
-"""The Gradio Blocks: inputs on the left; Clip / Attention / Physics tabs on the right.
+"""The Gradio app: inputs on the left; Clip / Attention / Physics tabs on the right; and launching it.
 
 Named API (gradio_client): `/generate`, `/attention`, `/probe`, each taking the prompt first.
 All three share one concurrency group with limit 1 (each job already uses every core through
@@ -6,15 +6,17 @@ torch), behind a bounded queue; the validators run before a job is queued.
 """
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 import gradio as gr
 
-from .components import Image, Number, Slider
-from .files import OutputDir
-from .handlers import Handlers
+from .endpoints import Endpoints, OutputDir
 from .queue_guard import bound_queue
 
 QUEUE_SIZE = 16  # waiting jobs; at a few seconds per clip on 2 cores that is about a minute of wait
 CACHE_SECONDS = 3600  # files served to browsers are deleted after an hour (and all on shutdown)
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 EXAMPLES = [
     ["a red ball is thrown to the right and bounces twice", 0],
     ["a big blue ball rolls across the floor to the left", 1],
@@ -30,10 +32,35 @@ what each word attends to (**Attention**) and whether the clip obeys physics (**
 The Attention and Physics tabs use the inputs on the left, so they analyse the clip you generated."""
 
 
+def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: bool = False,
+           auth: tuple[str, str] | None = None, *, queue_size: int = QUEUE_SIZE, **launch_kwargs: Any):
+    """Build and launch the app; return the running `gr.Blocks` (call `.close()` to stop it).
+
+    pipe: a SpacetimePipeline (default: `sorakit.load()`, the shipped model). Loopback only, no share
+    link, no analytics and no traffic-monitoring page unless asked; `auth=(user, password)` puts a
+    login in front. Extra keyword arguments go to `gr.Blocks.launch` (e.g. `prevent_thread_lock=True`
+    to return at once from a script or test; notebooks return at once anyway).
+    """
+    if pipe is None:
+        import sorakit
+
+        pipe = sorakit.load()
+    if auth is not None and (len(auth) != 2 or not all(isinstance(a, str) and a for a in auth)):
+        raise ValueError("auth must be a (user, password) pair of non-empty strings")
+    if (share or host not in LOOPBACK) and auth is None:
+        warnings.warn("the demo is reachable from other machines without a login; pass auth=(user, password)",
+                      stacklevel=2)
+    app = build_app(pipe, queue_size=queue_size)
+    options = dict(server_name=host, server_port=port, share=share, auth=auth, enable_monitoring=False,
+                   run_history=False, max_file_size="10mb", footer_links=["api"], css=CSS)
+    app.launch(**{**options, **launch_kwargs})
+    return app
+
+
 def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None = None) -> gr.Blocks:
     """The demo for `pipe` (not launched). `app.close()` also removes its output folder."""
-    handlers = Handlers(pipe, outputs or OutputDir(max_age=CACHE_SECONDS))
-    lim = handlers.checks.limits
+    endpoints = Endpoints(pipe, outputs or OutputDir(max_age=CACHE_SECONDS))
+    lim = endpoints.checks.limits
     model = "model"  # one concurrency group for every job that runs the model
     with gr.Blocks(title="sorakit demo", analytics_enabled=False, delete_cache=(300, CACHE_SECONDS)) as app:
         gr.Markdown(INTRO)
@@ -45,9 +72,10 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
                 with gr.Row():
                     seed = Number(label="Seed", info="the seed used is shown after each run", value=0, precision=0)
                     randomize = gr.Checkbox(label="Randomize seed", value=False)
-                steps = Slider(*lim.steps, value=20, step=1, label="Steps")
-                guidance = Slider(*lim.guidance, value=4.0, step=0.5, label="Guidance")
-                frames = Slider(*lim.frames, value=int(pipe.config.get("num_frames", 16)), step=1, label="Frames")
+                steps = Slider(*lim.demo_steps, value=20, step=1, label="Steps")
+                guidance = Slider(*lim.demo_guidance, value=4.0, step=0.5, label="Guidance")
+                frames = Slider(*lim.demo_frames, value=int(pipe.config.get("num_frames", 16)), step=1,
+                                label="Frames")
                 image = Image(label="First frame (optional: image-to-video)", type="filepath",
                               sources=["upload", "clipboard"], image_mode=None, height=180)
                 run = gr.Button("Generate", variant="primary", elem_id="generate")
@@ -70,31 +98,72 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
                     report = gr.JSON(label="Report")
         gr.Examples(EXAMPLES, inputs=[prompt, seed], cache_examples=False)
         session = gr.State([])  # this browser session's (clip, caption) list
-        recipe = [negative, seed, steps, guidance, frames, image]
+        settings = [negative, seed, steps, guidance, frames, image]
 
-        gr.on([run.click, prompt.submit], handlers.generate,
+        gr.on([run.click, prompt.submit], endpoints.generate,
               [prompt, negative, seed, randomize, steps, guidance, frames, image, session], [video, seed, session],
-              validator=handlers.check_generate, api_name="generate", concurrency_id=model,
+              validator=endpoints.check_generate, api_name="generate", concurrency_id=model,
               concurrency_limit=1, show_progress_on=[video]
-              ).success(handlers.show_gallery, session, gallery, queue=False, api_visibility="private")
-        prompt.change(handlers.word_choices, [prompt, word], word, queue=False, api_visibility="private")
-        show_attention.click(handlers.attention, [prompt, word, *recipe], attention_video,
-                             validator=handlers.check_attention, api_name="attention",
+              ).success(endpoints.show_gallery, session, gallery, queue=False, api_visibility="private")
+        prompt.change(endpoints.word_choices, [prompt, word], word, queue=False, api_visibility="private")
+        show_attention.click(endpoints.attention, [prompt, word, *settings], attention_video,
+                             validator=endpoints.check_attention, api_name="attention",
                              concurrency_id=model, concurrency_limit=1)
-        run_probes.click(handlers.probe, [prompt, *recipe], [verdicts, plot, report],
-                         validator=handlers.check_probe, api_name="probe",
+        run_probes.click(endpoints.probe, [prompt, *settings], [verdicts, plot, report],
+                         validator=endpoints.check_probe, api_name="probe",
                          concurrency_id=model, concurrency_limit=1)
 
     app.queue(max_size=queue_size, default_concurrency_limit=1)
     bound_queue(app)
-    app.sorakit_handlers = handlers
+    app.sorakit_handlers = endpoints  # what tests and scripts reach the endpoints by
     _close = app.close
 
     def close(verbose: bool = True) -> None:
         try:
             _close(verbose)
         finally:
-            handlers.outputs.cleanup()
+            endpoints.outputs.cleanup()
 
     app.close = close
     return app
+
+
+# --- inputs whose values reach the event validator as sent ----------------------------------------
+# gr.Slider/gr.Number check min/max while preprocessing, and that error reaches an API client only as
+# an opaque HTTP 400; these templates (same widgets in the browser) leave the range check to the
+# validator, whose message the browser shows on the field and gradio_client raises as ValidationError.
+def _as_sent(payload: Any) -> Any:
+    """Whole floats (JSON's 20.0) become ints; anything else is left for the validator to judge."""
+    if isinstance(payload, float) and payload.is_integer():
+        return int(payload)
+    return payload
+
+
+class Slider(gr.Slider):
+    is_template = True  # rendered by the frontend's Slider
+
+    def preprocess(self, payload: Any) -> Any:
+        return _as_sent(payload)
+
+
+class Number(gr.Number):
+    is_template = True  # rendered by the frontend's Number
+
+    def preprocess(self, payload: Any) -> Any:
+        return _as_sent(payload)
+
+
+class Image(gr.Image):
+    """An image upload passed on as its cached file path, unopened.
+
+    gr.Image decodes the upload while preprocessing, so a file that is not an image fails there as an
+    opaque HTTP 400; the validator opens it instead (header first, refusing huge images before
+    decoding) and says what is wrong. Gradio has already checked that the path is an upload.
+    """
+
+    is_template = True  # rendered by the frontend's Image
+
+    def preprocess(self, payload: Any) -> Any:
+        if payload is None or (payload.url or "").startswith("data:") or payload.path is None:
+            return super().preprocess(payload)
+        return str(payload.path)

@@ -1,4 +1,7 @@
-"""What the demo accepts. Each check returns None (fine) or a message saying what is allowed.
+"""What the demo accepts, and turning accepted inputs into a Recipe.
+
+Each check returns None (fine) or a message saying what is allowed; the ranges are sorakit.limits'
+(the demo_* ones where a shared server needs tighter bounds than a Python caller).
 
 The same checks run twice: in the event's `validator=` (before the job enters the queue, so a bad
 request never waits behind others; the browser paints the message on the offending field and
@@ -9,30 +12,20 @@ the sliders' own min/max, whose preprocessing error reaches API clients only as 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..attention.words import merge_words, normalize
-from ..pipeline import MAX_PROMPT_CHARS
+from ..limits import LIMITS, Limits
+from ..recipe import Recipe
+
+__all__ = ["Checks", "Limits", "as_validations", "float_error", "image_error", "int_error", "load_first_frame",
+           "prompt_error", "raise_first", "word_error"]
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Ranges for a 2-core CPU: a 20-step 16-frame clip takes seconds; 50 steps x 32 frames ~ 5x that."""
-
-    prompt_chars: int = MAX_PROMPT_CHARS
-    steps: tuple[int, int] = (1, 50)
-    guidance: tuple[float, float] = (0.0, 12.0)
-    frames: tuple[int, int] = (2, 32)
-    seed: tuple[int, int] = (0, 2**32 - 1)
-    image_side: tuple[int, int] = (16, 4096)  # px, before resizing to the model's H x W
-    image_aspect: float = 4 / 3  # longest / shortest side; the model's frames are square
-
-
-def prompt_error(text: Any, tokenizer=None, max_tokens: int | None = None, *, limits: Limits = Limits(),
+def prompt_error(text: Any, tokenizer=None, max_tokens: int | None = None, *, limits: Limits = LIMITS,
                  name: str = "prompt", required: bool = True) -> str | None:
     if text is None:
         text = ""
@@ -65,7 +58,7 @@ def float_error(name: str, value: Any, bounds: tuple[float, float]) -> str | Non
     return None
 
 
-def load_first_frame(path: str, height: int, width: int, limits: Limits = Limits()) -> np.ndarray:
+def load_first_frame(path: str, height: int, width: int, limits: Limits = LIMITS) -> np.ndarray:
     """An uploaded image as the model's first frame: (height, width, 3) float32 in [0, 1].
 
     Roughly square images of a sane size are area-resized to height x width; others raise ValueError.
@@ -87,7 +80,7 @@ def load_first_frame(path: str, height: int, width: int, limits: Limits = Limits
     return np.asarray(rgb, np.float32) / 255.0
 
 
-def image_error(path: Any, height: int, width: int, limits: Limits = Limits()) -> str | None:
+def image_error(path: Any, height: int, width: int, limits: Limits = LIMITS) -> str | None:
     if path is None:
         return None  # optional: text-to-video
     if not isinstance(path, str):
@@ -112,8 +105,8 @@ def word_error(word: Any, words: list[str]) -> str | None:
 class Checks:
     """The demo's checks bound to one pipeline (its tokenizer, text length and frame size)."""
 
-    def __init__(self, pipe, limits: Limits = Limits()):
-        self.limits = limits
+    def __init__(self, pipe, limits: Limits = LIMITS):
+        self.pipe, self.limits = pipe, limits
         self.tokenizer = getattr(pipe, "tokenizer", None)
         config = pipe.config
         self.max_tokens = config.get("max_text_tokens")
@@ -134,12 +127,21 @@ class Checks:
             prompt_error(negative_prompt, self.tokenizer, self.max_tokens, limits=lim,
                          name="negative prompt", required=False),
             int_error("seed", seed, lim.seed),
-            int_error("steps", steps, lim.steps),
-            float_error("guidance", guidance, lim.guidance),
-            int_error("frames", frames, lim.frames),
+            int_error("steps", steps, lim.demo_steps),
+            float_error("guidance", guidance, lim.demo_guidance),
+            int_error("frames", frames, lim.demo_frames),
             image_error(image, self.height, self.width, lim),
         ]
         return errors
+
+    def accept(self, prompt, negative_prompt, seed, steps, guidance, frames, image) -> tuple[Recipe, np.ndarray | None]:
+        """Checked inputs -> (the clip's Recipe, the first frame to condition on or None); gr.Error if bad."""
+        raise_first(self.recipe(prompt, negative_prompt, seed, steps, guidance, frames, image))
+        first = None if image is None else load_first_frame(image, self.height, self.width, self.limits)
+        recipe = Recipe.from_call(self.pipe, prompt.strip(), negative_prompt=(negative_prompt or "").strip(),
+                                  seed=int(seed), steps=int(steps), guidance=float(guidance), frames=int(frames),
+                                  first_frame=first)
+        return recipe, first
 
 
 def as_validations(errors: Sequence[str | None]) -> list[dict]:

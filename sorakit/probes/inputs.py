@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 
+from ..limits import LIMITS
 from ..world import Scene
 
 DEFAULT_FPS = float(next(f.default for f in dataclasses.fields(Scene) if f.name == "fps"))  # the world's 8
-MIN_SIDE = 8  # pixels; below this nothing can be tracked
-MAX_PROMPT_CHARS = 1000
+MIN_SIDE = LIMITS.side[0]  # pixels; below this nothing can be tracked
 
 
 def as_video(video) -> np.ndarray:
@@ -56,12 +56,13 @@ def as_video(video) -> np.ndarray:
 def as_fps(fps) -> float:
     if fps is None:
         return DEFAULT_FPS
+    lo, hi = LIMITS.fps
     try:
         value = float(fps)
     except (TypeError, ValueError):
-        raise ValueError(f"fps must be a positive number, got {fps!r}") from None
-    if not math.isfinite(value) or not 0 < value <= 1000:
-        raise ValueError(f"fps must be a positive number up to 1000, got {fps!r}")
+        raise ValueError(f"fps must be a number from {lo:g} to {hi:g}, got {fps!r}") from None
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise ValueError(f"fps must be a number from {lo:g} to {hi:g}, got {fps!r}")
     return value
 
 
@@ -70,6 +71,6 @@ def as_prompt(prompt) -> str | None:
         return None
     if not isinstance(prompt, str):
         raise ValueError(f"prompt must be a string or None, got {type(prompt).__name__}")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise ValueError(f"prompt is {len(prompt)} characters; at most {MAX_PROMPT_CHARS} are allowed")
+    if len(prompt) > LIMITS.prompt_chars:
+        raise ValueError(f"prompt is {len(prompt)} characters; at most {LIMITS.prompt_chars} are allowed")
     return prompt.strip() or None

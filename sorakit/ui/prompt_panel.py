@@ -11,10 +11,11 @@ from typing import Callable
 
 import ipywidgets as W
 
+from ..limits import LIMITS
 from .messages import error_html
 from .recipe import Generation, Recipe, run_recipe
 
-MAX_SEED = 2**32 - 1
+MAX_SEED = LIMITS.seed[1]
 
 
 class PromptPanel(W.VBox):
@@ -32,12 +33,17 @@ class PromptPanel(W.VBox):
                                  description="prompt", rows=2, layout=wide)
         self.negative = W.Text(negative_prompt, placeholder="(optional) what to avoid", description="negative",
                                layout=wide)
-        self.seed = W.BoundedIntText(seed, min=0, max=MAX_SEED, description="seed", layout=W.Layout(width="200px"))
+        self.seed = W.BoundedIntText(seed, min=LIMITS.seed[0], max=MAX_SEED, description="seed",
+                                     layout=W.Layout(width="200px"))
         self.seed.add_class("sorakit-seed")
         self.randomize = W.Button(description="", icon="random", tooltip="random seed", layout=W.Layout(width="40px"))
-        self.steps = W.IntSlider(steps, min=1, max=50, description="steps")
-        self.guidance = W.FloatSlider(guidance, min=0.0, max=12.0, step=0.5, description="guidance")
-        self.num_frames = W.IntSlider(frames, min=2, max=max(32, frames), description="frames")
+        # The sliders span the demo's ranges (a click stays seconds); a Python caller may ask for more.
+        self.steps = W.IntSlider(steps, min=LIMITS.demo_steps[0], max=max(LIMITS.demo_steps[1], steps),
+                                 description="steps")
+        self.guidance = W.FloatSlider(guidance, min=LIMITS.demo_guidance[0],
+                                      max=max(LIMITS.demo_guidance[1], guidance), step=0.5, description="guidance")
+        self.num_frames = W.IntSlider(frames, min=LIMITS.demo_frames[0], max=max(LIMITS.demo_frames[1], frames),
+                                      description="frames")
         self.button = W.Button(description="Generate", button_style="primary", icon="play")
         self.progress = W.IntProgress(0, min=0, max=steps, description="", layout=W.Layout(width="160px"))
         self.status = W.HTML("")
@@ -49,18 +55,21 @@ class PromptPanel(W.VBox):
 
     # --- state ------------------------------------------------------------------------------------
     def recipe(self) -> Recipe:
-        return Recipe(prompt=self.prompt.value, seed=int(self.seed.value), steps=int(self.steps.value),
-                      guidance=float(self.guidance.value), num_frames=int(self.num_frames.value),
+        """The panel's settings (checked against sorakit.limits: ValueError names a bad field)."""
+        return Recipe(self.prompt.value, seed=int(self.seed.value), steps=int(self.steps.value),
+                      guidance=float(self.guidance.value), frames=int(self.num_frames.value),
                       negative_prompt=self.negative.value)
 
     def set_recipe(self, recipe: Recipe) -> None:
-        self.prompt.value, self.seed.value, self.steps.value = recipe.prompt, int(recipe.seed), int(recipe.steps)
-        self.guidance.value, self.negative.value = float(recipe.guidance), recipe.negative_prompt
-        if recipe.num_frames:
-            self.num_frames.value = int(recipe.num_frames)
+        """Show a recipe's settings (those it knows) in the panel."""
+        self.prompt.value, self.negative.value = recipe.prompt, recipe.negative_prompt
+        for widget, value in ((self.seed, recipe.seed), (self.steps, recipe.steps), (self.guidance, recipe.guidance),
+                              (self.num_frames, recipe.frames)):
+            if value is not None:
+                widget.value = value
 
     def randomize_seed(self) -> int:
-        self.seed.value = random.randint(0, MAX_SEED)
+        self.seed.value = random.randint(*LIMITS.seed)
         return self.seed.value
 
     def on_result(self, handler: Callable[[Generation], None]) -> None:

@@ -11,6 +11,7 @@ import anywidget
 import ipywidgets as W
 import traitlets as t
 
+from ..limits import LIMITS
 from .assets import css, esm
 from .codec import video_strip
 from .fallback import StaticFallback, clip_html
@@ -33,9 +34,10 @@ class GridView(anywidget.AnyWidget):
 
 
 def _seed_list(seeds) -> list[int]:
+    lo, hi = LIMITS.seed
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    if not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        raise ValueError(f"seeds must be a positive count or a list of non-negative integers; got {seeds!r}")
+    if not seeds or not all(isinstance(s, int) and lo <= s <= hi for s in seeds):
+        raise ValueError(f"seeds must be a positive count or a list of whole numbers from {lo} to {hi}; got {seeds!r}")
     return seeds
 
 
@@ -52,8 +54,10 @@ class SeedGrid(StaticFallback, W.VBox):
         seeds = _seed_list(seeds)
         self.seeds = W.Text(", ".join(map(str, seeds)), description="seeds")
         self.seeds.add_class("sorakit-seeds")
-        self.steps = W.IntSlider(steps, min=1, max=50, description="steps")
-        self.guidance = W.FloatSlider(guidance, min=0.0, max=12.0, step=0.5, description="guidance")
+        self.steps = W.IntSlider(steps, min=LIMITS.demo_steps[0], max=max(LIMITS.demo_steps[1], steps),
+                                 description="steps")
+        self.guidance = W.FloatSlider(guidance, min=LIMITS.demo_guidance[0],
+                                      max=max(LIMITS.demo_guidance[1], guidance), step=0.5, description="guidance")
         self.negative_prompt = negative_prompt
         self.button = W.Button(description="Run grid", icon="th")
         self.progress = W.IntProgress(0, min=0, max=1, layout=W.Layout(width="160px"))
@@ -71,11 +75,12 @@ class SeedGrid(StaticFallback, W.VBox):
         try:
             seeds = _seed_list([int(s) for s in self.seeds.value.replace(",", " ").split()])
         except ValueError:
-            raise ValueError(f"seeds must be non-negative integers separated by commas; got {self.seeds.value!r}") from None
+            raise ValueError(f"seeds must be whole numbers from {LIMITS.seed[0]} to {LIMITS.seed[1]} separated by "
+                             f"commas; got {self.seeds.value!r}") from None
         if len(prompts) * len(seeds) > MAX_CLIPS:
             raise ValueError(f"{len(prompts)} prompts x {len(seeds)} seeds is more than {MAX_CLIPS} clips")
-        return [Recipe(p, s, int(self.steps.value), float(self.guidance.value), negative_prompt=self.negative_prompt)
-                for p in prompts for s in seeds]
+        return [Recipe(p, seed=s, steps=int(self.steps.value), guidance=float(self.guidance.value),
+                       negative_prompt=self.negative_prompt) for p in prompts for s in seeds]
 
     def run(self) -> list[Generation]:
         """Sample every prompt x seed; errors are shown in the widget (and an empty list returned)."""

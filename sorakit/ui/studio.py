@@ -66,10 +66,10 @@ class Studio(StaticFallback, W.VBox):
         self.show(generation)
 
     def export(self, path: str | os.PathLike):
-        """Write the current clip (mp4 or gif) with its recipe as metadata."""
+        """Write the current clip (mp4 or gif) with its recipe."""
         if self.generation is None:
             raise ValueError("no clip yet: press Generate first")
-        return media.export(self.generation.video, path, fps=self.generation.fps, metadata=self.generation.metadata())
+        return media.export(self.generation.video, path, recipe=self.generation.recipe)
 
     def _on_click(self, frame: int, y: int, x: int) -> None:
         """A click on the video tracks a ball on the Probes tab and queries self-attention elsewhere."""

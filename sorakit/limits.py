@@ -1,0 +1,33 @@
+"""The one set of input limits, defined once and read by the pipeline, widgets, CLI, demo and probes.
+
+Each range protects something: memory and time on a 2-core CPU (frames, sizes, steps, tokens), a
+seed that every generator accepts (torch.Generator.manual_seed takes up to 2**64 - 1; numpy up to
+2**32 - 1, and a seed shown in a widget or typed in a form must round-trip through both), and a
+shared demo that strangers can reach (prompt characters, image sides). The pipeline itself does
+not limit prompt length: like diffusers' pipelines it truncates to the tokenizer's length with a
+warning.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    prompt_chars: int = 1000  # demo, widgets, probes: a long paste is refused with its length, not queued
+    seed: tuple[int, int] = (0, 2**32 - 1)
+    steps: tuple[int, int] = (1, 1000)  # the pipeline (a Python caller can ask for many)
+    demo_steps: tuple[int, int] = (1, 50)  # the shared demo and the widgets: one job must stay seconds
+    guidance: tuple[float, float] = (0.0, 50.0)
+    demo_guidance: tuple[float, float] = (0.0, 12.0)
+    frames: tuple[int, int] = (2, 128)
+    demo_frames: tuple[int, int] = (2, 32)
+    side: tuple[int, int] = (8, 512)  # pixels, height and width
+    fps: tuple[float, float] = (1.0, 120.0)
+    video_tokens: int = 16384  # per clip; beyond this a CPU sample takes minutes and GBs
+    videos_per_prompt: tuple[int, int] = (1, 64)
+    image_side: tuple[int, int] = (16, 4096)  # an uploaded first frame, before resizing to the model's size
+    image_aspect: float = 4 / 3  # longest / shortest side; the model's frames are square
+
+
+LIMITS = Limits()
