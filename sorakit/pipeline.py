@@ -1,7 +1,9 @@
 """SpacetimePipeline: text (and optional leading frames) to video with a spacetime DiT.
 
 A diffusers DiffusionPipeline: MiniLM text states condition a WanTransformer3DModel that denoises
-pixels by rectified flow, sampled with FlowMatchEulerDiscreteScheduler and batched CFG.
+pixels by rectified flow, sampled with FlowMatchEulerDiscreteScheduler and batched CFG. It follows
+WanPipeline's interface: prompt_embeds, encode_prompt, the sampling-state properties, callbacks that
+may replace latents and embeddings, optional components and model CPU offload.
 """
 from __future__ import annotations
 
@@ -11,17 +13,21 @@ from typing import Callable
 import numpy as np
 import torch
 from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
+from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.utils import BaseOutput, logging
 from diffusers.utils.torch_utils import randn_tensor
 from diffusers.video_processor import VideoProcessor
 
 from .flow import velocity_from_x0
+from .limits import LIMITS
 from .model import TEXT_LAYERS, VIDEO_CHANNELS, condition_input
 
 logger = logging.get_logger(__name__)
 
-MAX_TOKENS = 16384  # video tokens per clip; beyond this a CPU sample takes minutes and GBs
-MAX_PROMPT_CHARS = 500
+# Older names, kept importable; the limits themselves live in sorakit.limits.
+MAX_TOKENS = LIMITS.video_tokens
+MAX_PROMPT_CHARS = LIMITS.prompt_chars
+OUTPUT_TYPES = ("np", "pt", "pil", "latent")
 
 
 @dataclass
@@ -32,88 +38,225 @@ class SpacetimePipelineOutput(BaseOutput):
     frames: np.ndarray | torch.Tensor | list
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
 class SpacetimePipeline(DiffusionPipeline):
-    model_cpu_offload_seq = "text_encoder->transformer"
-    _optional_components = ["vae"]
+    # vae is named for when one is added; diffusers skips components that are None.
+    model_cpu_offload_seq = "text_encoder->transformer->vae"
+    # Any model may be left out, as in WanPipeline: encode prompts, free the text encoder, then sample.
+    _optional_components = ["tokenizer", "text_encoder", "transformer", "vae"]
     _callback_tensor_inputs = ["latents", "prompt_embeds", "negative_prompt_embeds"]
 
-    def __init__(self, tokenizer, text_encoder, transformer: WanTransformer3DModel,
+    def __init__(self, tokenizer, text_encoder, transformer: WanTransformer3DModel | None,
                  scheduler: FlowMatchEulerDiscreteScheduler, vae=None,
                  num_frames: int = 16, height: int = 32, width: int = 32, fps: float = 8.0,
                  max_text_tokens: int = 32, text_layers: tuple[int, ...] = TEXT_LAYERS):
         super().__init__()
         text_layers = tuple(int(i) for i in text_layers)
-        text_width = text_encoder.config.hidden_size * len(text_layers)
-        if transformer.config.text_dim != text_width:
-            raise ValueError(f"the transformer reads {transformer.config.text_dim}-d text states, but text_layers="
-                             f"{text_layers} give {text_width} ({len(text_layers)} x {text_encoder.config.hidden_size})")
         self.register_modules(tokenizer=tokenizer, text_encoder=text_encoder, transformer=transformer,
                               scheduler=scheduler, vae=vae)
         self.register_to_config(num_frames=num_frames, height=height, width=width, fps=fps,
                                 max_text_tokens=max_text_tokens, text_layers=text_layers)
+        self.check_text_width()
         self.video_processor = VideoProcessor(do_resize=False)
+        # Sampling state that callbacks and tools read through the properties below.
+        self._guidance_scale, self._attention_kwargs, self._num_timesteps = None, None, None
+        self._current_timestep, self._interrupt = None, False
+
+    def check_text_width(self) -> None:
+        """The transformer reads text states of one width; this encoder's `text_layers` must give it."""
+        if self.text_encoder is None or self.transformer is None:
+            return
+        layers = self.config.text_layers
+        width = self.text_encoder.config.hidden_size * len(layers)
+        if self.transformer.config.text_dim != width:
+            raise ValueError(f"the transformer reads {self.transformer.config.text_dim}-d text states, but text_layers="
+                             f"{layers} give {width} ({len(layers)} x {self.text_encoder.config.hidden_size})")
+
+    # --- sampling state, as WanPipeline exposes it -------------------------------------------------
+    @property
+    def guidance_scale(self):
+        return self._guidance_scale
+
+    @property
+    def do_classifier_free_guidance(self) -> bool:
+        return self._guidance_scale is not None and self._guidance_scale > 1.0
+
+    @property
+    def num_timesteps(self):
+        return self._num_timesteps
+
+    @property
+    def current_timestep(self):
+        return self._current_timestep
+
+    @property
+    def interrupt(self) -> bool:
+        return self._interrupt
+
+    @property
+    def attention_kwargs(self):
+        return self._attention_kwargs
 
     # --- text -------------------------------------------------------------------------------------
     @torch.no_grad()
-    def encode_prompt(self, prompt: str | list[str], device=None) -> torch.Tensor:
-        """MiniLM token states of `text_layers`, concatenated: (B, max_text_tokens, 384 x layers);
-        padding positions zeroed as Wan does."""
-        prompt = [prompt] if isinstance(prompt, str) else list(prompt)
-        tokens = self.tokenizer(prompt, padding="max_length", max_length=self.config.max_text_tokens,
+    def encode_text(self, prompts: str | list[str], device=None) -> torch.Tensor:
+        """What the transformer reads for each prompt: (B, max_text_tokens, 384 x len(text_layers)),
+        MiniLM token states of `text_layers` side by side, padding positions zeroed as Wan does.
+
+        One tensor, one row per prompt; training, probes and evaluations call this directly.
+        """
+        if self.text_encoder is None or self.tokenizer is None:
+            raise ValueError("this pipeline has no text encoder (it was loaded with text_encoder=None): pass "
+                             "prompt_embeds made by encode_prompt or encode_text before the encoder was freed")
+        prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+        tokens = self.tokenizer(prompts, padding="max_length", max_length=self.config.max_text_tokens,
                                 truncation=True, return_tensors="pt")
-        if any(len(ids) > self.config.max_text_tokens for ids in self.tokenizer(prompt).input_ids):
-            logger.warning(f"prompt truncated to {self.config.max_text_tokens} tokens")
-        device = device or self.text_encoder.device
-        mask = tokens.attention_mask.to(device)
-        output = self.text_encoder(input_ids=tokens.input_ids.to(device), attention_mask=mask, output_hidden_states=True)
+        self._warn_if_truncated(prompts)
+        encoder_device = self.text_encoder.device  # under CPU offload its hook moves inputs on
+        output = self.text_encoder(input_ids=tokens.input_ids.to(encoder_device),
+                                   attention_mask=tokens.attention_mask.to(encoder_device), output_hidden_states=True)
         states = self.select_text_states(output)
-        return states * mask[..., None].to(states.dtype)
+        states = states * tokens.attention_mask[..., None].to(states.device, states.dtype)
+        return states if device is None else states.to(device)
+
+    def _warn_if_truncated(self, prompts: list[str]) -> None:
+        limit = self.config.max_text_tokens
+        if any(len(ids) > limit for ids in self.tokenizer(prompts).input_ids):
+            logger.warning(f"prompt truncated to {limit} tokens")
 
     def select_text_states(self, encoder_output) -> torch.Tensor:
         """The transformer's text input from a MiniLM output (run with output_hidden_states=True):
         the `text_layers` side by side. Shared with attention.capture, which matches prompts by it."""
         return torch.cat([encoder_output.hidden_states[i] for i in self.config.text_layers], dim=-1)
 
+    def encode_prompt(self, prompt: str | list[str] | None, negative_prompt: str | list[str] | None = None,
+                      do_classifier_free_guidance: bool = True, num_videos_per_prompt: int = 1,
+                      prompt_embeds: torch.Tensor | None = None, negative_prompt_embeds: torch.Tensor | None = None,
+                      device=None, dtype=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(prompt_embeds, negative_prompt_embeds), one row per video, as WanPipeline.encode_prompt returns.
+
+        Given embeddings hold one row per prompt and are repeated per video like computed ones. The
+        negative prompt defaults to "", the dropped-text condition of training; without guidance and
+        without given negative embeddings the second item is None.
+        """
+        device = device or self._execution_device
+        if prompt_embeds is None:
+            prompt_embeds = self.encode_text(prompt)
+        if do_classifier_free_guidance and negative_prompt_embeds is None:
+            negative_prompt_embeds = self.encode_text(self._negative_prompts(negative_prompt, len(prompt_embeds)))
+        return (self._per_video(prompt_embeds, num_videos_per_prompt, device, dtype),
+                self._per_video(negative_prompt_embeds, num_videos_per_prompt, device, dtype))
+
+    @staticmethod
+    def _negative_prompts(negative_prompt, batch: int) -> list[str]:
+        negative = negative_prompt or ""
+        negative = [negative] if isinstance(negative, str) else list(negative)
+        if len(negative) not in (1, batch):
+            raise ValueError(f"negative_prompt must be a string or a list of {batch} strings, got {len(negative)}")
+        return negative * batch if len(negative) == 1 else negative
+
+    @staticmethod
+    def _per_video(embeds, num_videos_per_prompt: int, device, dtype):
+        if embeds is None:
+            return None
+        return embeds.to(device=device, dtype=dtype or embeds.dtype).repeat_interleave(num_videos_per_prompt, dim=0)
+
     # --- validation -------------------------------------------------------------------------------
     def check_inputs(self, prompt, negative_prompt, frames, num_frames, height, width, num_inference_steps,
-                     guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs):
+                     guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs,
+                     prompt_embeds=None, negative_prompt_embeds=None):
+        if self.transformer is None:
+            raise ValueError("this pipeline has no transformer (it was loaded with transformer=None): it can encode "
+                             "prompts but not sample; load one, e.g. sorakit.load(path)")
+        batch = self._check_prompts(prompt, prompt_embeds)
+        self._check_negative(negative_prompt, negative_prompt_embeds, guidance_scale, batch,
+                             prompt_embeds.shape[1] if prompt_embeds is not None else self.config.max_text_tokens)
+        self._check_sizes(num_frames, height, width)
+        self._check_sampling(num_inference_steps, guidance_scale, num_videos_per_prompt, output_type,
+                             callback_on_step_end_tensor_inputs)
+        if frames is not None:
+            given = self._frames_tensor(frames, num_frames, height, width)
+            if given.ndim == 5 and given.shape[0] != batch:
+                raise ValueError(f"frames with a batch axis need one clip per prompt: got {given.shape[0]} clips "
+                                 f"for {batch} prompt(s)")
+
+    def _check_prompts(self, prompt, prompt_embeds) -> int:
+        """-> the number of prompts."""
+        if (prompt is None) == (prompt_embeds is None):
+            raise ValueError("pass either prompt (text) or prompt_embeds (from encode_prompt or encode_text), "
+                             "not both and not neither")
+        if prompt_embeds is not None:
+            self._check_embeds("prompt_embeds", prompt_embeds)
+            return prompt_embeds.shape[0]
         prompts = [prompt] if isinstance(prompt, str) else prompt
         if not isinstance(prompts, (list, tuple)) or not prompts or not all(isinstance(p, str) for p in prompts):
             raise ValueError("prompt must be a non-empty string or a non-empty list of strings")
-        for p in prompts:
-            if not p.strip():
-                raise ValueError("prompt must not be empty: describe the clip, e.g. 'a red ball bounces'")
-            if len(p) > MAX_PROMPT_CHARS:
-                raise ValueError(f"prompt is {len(p)} characters; at most {MAX_PROMPT_CHARS} are allowed")
+        if any(not p.strip() for p in prompts):
+            raise ValueError("prompt must not be empty: describe the clip, e.g. 'a red ball bounces'")
+        if self.text_encoder is None:
+            raise ValueError("this pipeline has no text encoder (it was loaded with text_encoder=None): pass "
+                             "prompt_embeds instead of prompt")
+        return len(prompts)
+
+    def _check_embeds(self, name: str, embeds, shape: tuple | None = None) -> None:
+        width = self.transformer.config.text_dim
+        ok = isinstance(embeds, torch.Tensor) and embeds.ndim == 3 and len(embeds) >= 1 and embeds.shape[-1] == width
+        if not ok or (shape is not None and tuple(embeds.shape) != shape):
+            want = f"{shape}" if shape is not None else f"(prompts, tokens, {width})"
+            got = tuple(embeds.shape) if isinstance(embeds, torch.Tensor) else type(embeds).__name__
+            raise ValueError(f"{name} must be a tensor of shape {want}, as encode_prompt returns; got {got}")
+
+    def _check_negative(self, negative_prompt, negative_prompt_embeds, guidance_scale, batch: int, tokens: int):
+        if negative_prompt is not None and negative_prompt_embeds is not None:
+            raise ValueError("pass negative_prompt or negative_prompt_embeds, not both")
+        if negative_prompt_embeds is not None:
+            self._check_embeds("negative_prompt_embeds", negative_prompt_embeds,
+                               (batch, tokens, self.transformer.config.text_dim))
         if negative_prompt is not None:
             negs = [negative_prompt] if isinstance(negative_prompt, str) else negative_prompt
-            if not isinstance(negs, (list, tuple)) or len(negs) not in (1, len(prompts)):
-                raise ValueError("negative_prompt must be a string or a list as long as prompt")
-        _, ph, pw = self.transformer.config.patch_size
-        for name, v, step, top in (("height", height, ph, 512), ("width", width, pw, 512), ("num_frames", num_frames, 1, 128)):
-            if not isinstance(v, (int, np.integer)) or v < step or v % step or v > top:
-                raise ValueError(f"{name} must be a multiple of {step} between {step} and {top}, got {v!r}")
-        tokens = num_frames * (height // ph) * (width // pw)
-        if tokens > MAX_TOKENS:
-            raise ValueError(f"{num_frames}x{height}x{width} makes {tokens} video tokens; at most {MAX_TOKENS} "
-                             f"fit this CPU pipeline (the model was trained at "
+            if (not isinstance(negs, (list, tuple)) or len(negs) not in (1, batch)
+                    or not all(isinstance(n, str) for n in negs)):
+                raise ValueError("negative_prompt must be a string or a list of strings as long as prompt")
+        guided = _is_number(guidance_scale) and guidance_scale > 1
+        if guided and negative_prompt_embeds is None and self.text_encoder is None:
+            raise ValueError("guidance_scale > 1 without a text encoder needs negative_prompt_embeds too "
+                             "(encode_prompt returns both)")
+
+    def _check_sizes(self, num_frames, height, width) -> None:
+        pt, ph, pw = self.transformer.config.patch_size
+        for name, value, step, (low, high) in (("height", height, ph, LIMITS.side), ("width", width, pw, LIMITS.side),
+                                               ("num_frames", num_frames, pt, LIMITS.frames)):
+            low = -(-low // step) * step  # the smallest multiple of the patch within the limits
+            if not _is_int(value) or value % step or not low <= value <= high:
+                kind = "an integer" if step == 1 else f"a multiple of {step}"
+                raise ValueError(f"{name} must be {kind} between {low} and {high}, got {value!r}")
+        tokens = num_frames // pt * (height // ph) * (width // pw)
+        if tokens > LIMITS.video_tokens:
+            raise ValueError(f"{num_frames}x{height}x{width} makes {tokens} video tokens; at most "
+                             f"{LIMITS.video_tokens} are allowed (the model was trained at "
                              f"{self.config.num_frames}x{self.config.height}x{self.config.width})")
-        if not isinstance(num_inference_steps, (int, np.integer)) or not 1 <= num_inference_steps <= 1000:
-            raise ValueError(f"num_inference_steps must be an integer in [1, 1000], got {num_inference_steps!r}")
-        if not np.isfinite(guidance_scale) or not 0 <= guidance_scale <= 50:
-            raise ValueError(f"guidance_scale must be in [0, 50], got {guidance_scale!r}")
-        if not isinstance(num_videos_per_prompt, (int, np.integer)) or not 1 <= num_videos_per_prompt <= 64:
-            raise ValueError(f"num_videos_per_prompt must be an integer in [1, 64], got {num_videos_per_prompt!r}")
-        if output_type not in ("np", "pt", "pil", "latent"):
-            raise ValueError(f"output_type must be one of 'np', 'pt', 'pil', 'latent', got {output_type!r}")
+
+    def _check_sampling(self, num_inference_steps, guidance_scale, num_videos_per_prompt, output_type,
+                        callback_on_step_end_tensor_inputs) -> None:
+        for name, value, (low, high) in (("num_inference_steps", num_inference_steps, LIMITS.steps),
+                                         ("num_videos_per_prompt", num_videos_per_prompt, LIMITS.videos_per_prompt)):
+            if not _is_int(value) or not low <= value <= high:
+                raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+        low, high = LIMITS.guidance
+        if not _is_number(guidance_scale) or not low <= guidance_scale <= high:
+            raise ValueError(f"guidance_scale must be in [{low:g}, {high:g}], got {guidance_scale!r}")
+        if output_type not in OUTPUT_TYPES:
+            raise ValueError(f"output_type must be one of {', '.join(map(repr, OUTPUT_TYPES))}, got {output_type!r}")
         bad = [k for k in callback_on_step_end_tensor_inputs or [] if k not in self._callback_tensor_inputs]
         if bad:
             raise ValueError(f"callback_on_step_end_tensor_inputs {bad} not in {self._callback_tensor_inputs}")
-        if frames is not None:
-            given = self._frames_tensor(frames, num_frames, height, width)
-            if given.ndim == 5 and given.shape[0] != len(prompts):
-                raise ValueError(f"frames with a batch axis need one clip per prompt: got {given.shape[0]} clips "
-                                 f"for {len(prompts)} prompt(s)")
 
     @staticmethod
     def _frames_tensor(frames, num_frames, height, width) -> torch.Tensor:
@@ -135,6 +278,18 @@ class SpacetimePipeline(DiffusionPipeline):
         return torch.from_numpy(np.ascontiguousarray(np.moveaxis(arr, -1, -4), np.float32)) * 2 - 1
 
     # --- sampling ---------------------------------------------------------------------------------
+    def prepare_latents(self, batch, num_frames, height, width, device, generator=None, latents=None):
+        """Initial noise, in float32 (only the transformer runs in its own dtype). A CPU generator serves
+        every device: randn_tensor draws on the CPU and moves the noise, so a seed gives one clip everywhere."""
+        shape = (batch, VIDEO_CHANNELS, num_frames, height, width)
+        if latents is not None:
+            if tuple(latents.shape) != shape:
+                raise ValueError(f"latents must have shape {shape}, got {tuple(latents.shape)}")
+            return latents.to(device=device, dtype=torch.float32)
+        if isinstance(generator, list) and len(generator) != batch:
+            raise ValueError(f"a list of generators needs one per video: got {len(generator)} for {batch} videos")
+        return randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
+
     def prepare_condition(self, frames, batch, num_frames, height, width, device, dtype):
         known = torch.zeros(batch, VIDEO_CHANNELS, num_frames, height, width, device=device, dtype=dtype)
         mask = torch.zeros(batch, 1, num_frames, 1, 1, device=device, dtype=dtype)
@@ -146,28 +301,31 @@ class SpacetimePipeline(DiffusionPipeline):
             mask[:, :, : given.shape[-3]] = 1
         return known, mask
 
-    def predict_x0(self, latents, known, mask, t, prompt_embeds, negative_prompt_embeds, guidance_scale):
+    def predict_x0(self, latents, known, mask, t, prompt_embeds, negative_prompt_embeds, guidance_scale,
+                   attention_kwargs=None):
         """One transformer call; the CFG branches share a batch: [unconditional..., conditional...]."""
         do_cfg = guidance_scale > 1
         x = condition_input(latents, known, mask)
         context = prompt_embeds
         if do_cfg:
             x, context = torch.cat([x, x]), torch.cat([negative_prompt_embeds, prompt_embeds])
-        timestep = t.expand(x.shape[0]).to(x.dtype)
-        x0 = self.transformer(x, timestep, context, return_dict=False)[0]
+        # The timestep stays float32, as in WanPipeline: Wan embeds it in float32 whatever the weights are.
+        timestep = t.expand(x.shape[0])
+        x0 = self.transformer(x, timestep, context, attention_kwargs=attention_kwargs, return_dict=False)[0]
         if do_cfg:
             uncond, cond = x0.chunk(2)
             x0 = uncond + guidance_scale * (cond - uncond)
         return x0
 
-    @property
-    def num_timesteps(self):
-        return self._num_timesteps
+    def _step_callback(self, callback, i, t, names, tensors: dict) -> dict:
+        """Hands the named tensors to callback_on_step_end; returns all tensors with its replacements."""
+        outputs = callback(self, i, t, {k: tensors[k] for k in names}) or {}
+        return {k: outputs.get(k, v) for k, v in tensors.items()}
 
     @torch.no_grad()
     def __call__(
         self,
-        prompt: str | list[str],
+        prompt: str | list[str] | None = None,
         negative_prompt: str | list[str] | None = None,
         frames: np.ndarray | torch.Tensor | None = None,
         num_frames: int | None = None,
@@ -178,59 +336,63 @@ class SpacetimePipeline(DiffusionPipeline):
         num_videos_per_prompt: int = 1,
         generator: torch.Generator | list[torch.Generator] | None = None,
         latents: torch.Tensor | None = None,
+        prompt_embeds: torch.Tensor | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
         output_type: str = "np",
         return_dict: bool = True,
-        callback_on_step_end: Callable | None = None,
+        attention_kwargs: dict | None = None,
+        callback_on_step_end: Callable | PipelineCallback | MultiPipelineCallbacks | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
     ):
         # 1. Check inputs
+        if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
+            callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
+        callback_on_step_end_tensor_inputs = callback_on_step_end_tensor_inputs or ["latents"]
         num_frames = self.config.num_frames if num_frames is None else num_frames
         height = self.config.height if height is None else height
         width = self.config.width if width is None else width
-        callback_on_step_end_tensor_inputs = callback_on_step_end_tensor_inputs or ["latents"]
         self.check_inputs(prompt, negative_prompt, frames, num_frames, height, width, num_inference_steps,
-                          guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs)
-        self._guidance_scale = guidance_scale
+                          guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs,
+                          prompt_embeds, negative_prompt_embeds)
+        self._guidance_scale, self._attention_kwargs = guidance_scale, attention_kwargs
+        self._current_timestep, self._interrupt = None, False
         device, dtype = self._execution_device, self.transformer.dtype
 
         # 2. Encode the prompt; the negative prompt defaults to "" (the dropped-text condition of training)
-        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
-        prompts = [p for p in prompts for _ in range(num_videos_per_prompt)]
-        batch = len(prompts)
-        prompt_embeds = self.encode_prompt(prompts, device).to(dtype)
-        negative_prompt_embeds = None
-        if guidance_scale > 1:
-            negs = negative_prompt or ""
-            negs = [negs] * len(prompts) if isinstance(negs, str) else [n for n in negs for _ in range(num_videos_per_prompt)]
-            negative_prompt_embeds = self.encode_prompt(negs, device).to(dtype)
+        prompt_embeds, negative_prompt_embeds = self.encode_prompt(
+            prompt, negative_prompt, self.do_classifier_free_guidance, num_videos_per_prompt,
+            prompt_embeds, negative_prompt_embeds, device=device, dtype=dtype)
+        batch = prompt_embeds.shape[0]
 
         # 3. Timesteps
         self.scheduler.set_timesteps(num_inference_steps, device=device)
+        self.scheduler.set_begin_index(0)  # the step index is known: no device-to-host sync to find it
         timesteps = self.scheduler.timesteps
         self._num_timesteps = len(timesteps)
 
         # 4. Initial noise and the conditioning frames
-        shape = (batch, VIDEO_CHANNELS, num_frames, height, width)
-        if latents is None:
-            latents = randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
-        elif tuple(latents.shape) != shape:
-            raise ValueError(f"latents must have shape {shape}, got {tuple(latents.shape)}")
+        latents = self.prepare_latents(batch, num_frames, height, width, device, generator, latents)
         known, mask = self.prepare_condition(frames, batch, num_frames, height, width, device, torch.float32)
 
         # 5. Denoising loop
         with self.progress_bar(total=num_inference_steps) as progress_bar:
             for i, t in enumerate(timesteps):
+                if self.interrupt:
+                    continue
+                self._current_timestep = t
                 sigma = self.scheduler.sigmas[i]
-                x0 = self.predict_x0(latents.to(dtype), known.to(dtype), mask, t, prompt_embeds,
-                                     negative_prompt_embeds, guidance_scale).float()
+                x0 = self.predict_x0(latents.to(dtype), known.to(dtype), mask, t, prompt_embeds, negative_prompt_embeds,
+                                     self.guidance_scale, self.attention_kwargs).float()
                 velocity = velocity_from_x0(latents, x0, sigma.reshape(1).expand(batch), min_t=1e-6)
                 latents = self.scheduler.step(velocity, t, latents, return_dict=False)[0]
                 if callback_on_step_end is not None:
-                    local = {"latents": latents, "prompt_embeds": prompt_embeds,
-                             "negative_prompt_embeds": negative_prompt_embeds}
-                    outputs = callback_on_step_end(self, i, t, {k: local[k] for k in callback_on_step_end_tensor_inputs})
-                    latents = (outputs or {}).get("latents", latents)
+                    state = self._step_callback(callback_on_step_end, i, t, callback_on_step_end_tensor_inputs, {
+                        "latents": latents, "prompt_embeds": prompt_embeds,
+                        "negative_prompt_embeds": negative_prompt_embeds})
+                    latents, prompt_embeds, negative_prompt_embeds = (
+                        state["latents"], state["prompt_embeds"], state["negative_prompt_embeds"])
                 progress_bar.update()
+        self._current_timestep = None
 
         # 6. Paste the given frames back (exact conditioning) and post-process
         latents = torch.where(mask.bool().expand_as(latents), known, latents)

@@ -53,7 +53,7 @@ def test_recorded_probabilities_reproduce_the_attention_output(tiny_pipe):
     x, t = torch.randn(1, tiny_pipe.transformer.config.in_channels, 16, 32, 32, generator=torch.Generator().manual_seed(1)), torch.tensor([500.0])
     for head in (0, 1):
         with attention.capture(tiny_pipe, layers=[1], heads=[head], query=[(3, 5, 7), (9, 30, 2)]) as cap:
-            tiny_pipe.transformer(x, t, tiny_pipe.encode_prompt([long]))
+            tiny_pipe.transformer(x, t, tiny_pipe.encode_text([long]))
         probs[head] = cap.records[0][("cross", 1)][0], cap.records[0][("rows", 1)][0]
     for handle in handles:
         handle.remove()

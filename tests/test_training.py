@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 
 import numpy as np
 import pytest
@@ -25,8 +26,24 @@ def tiny_config(out, steps):
                        transformer={**TRANSFORMER_CONFIG, **TINY})
 
 
+def process_state():
+    return torch.get_num_threads(), torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
+
+
+def assert_same_process_state(before, after):
+    assert before[0] == after[0], "thread count changed"
+    assert torch.equal(before[1], after[1]) and np.array_equal(before[2], after[2]) and before[3] == after[3]
+
+
 def test_loss_falls_and_run_resumes(tmp_path):
-    result = train(tiny_config(tmp_path, 40), resume=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # not the config's 1: training must give the kernel its threads back
+    try:
+        before = process_state()
+        result = train(tiny_config(tmp_path, 40), resume=False)
+        assert_same_process_state(before, process_state())
+    finally:
+        torch.set_num_threads(threads)
     first, last = np.mean(result["loss_first"][:5]), np.mean(result["loss_last"][-5:])
     assert last < 0.5 * first, (first, last)
     records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
@@ -37,6 +54,25 @@ def test_loss_falls_and_run_resumes(tmp_path):
 
     resumed = train(tiny_config(tmp_path, 42), resume=True)  # picks up at step 40, not 0
     assert resumed["step"] == 42 and len(resumed["loss_last"]) == 2
+
+
+def test_a_failing_run_also_leaves_the_process_as_it_was(tmp_path):
+    before = process_state()
+    cfg = tiny_config(tmp_path, 1)
+    cfg.transformer["not_a_transformer_option"] = 1
+    with pytest.raises(TypeError):
+        train(cfg, resume=False)
+    assert_same_process_state(before, process_state())
+
+
+@pytest.mark.parametrize("device, message", [("toaster", "device must be"), ("cuda:99", "GPU")])
+def test_train_cli_refuses_a_device_torch_cannot_use(tmp_path, capsys, device, message):
+    from sorakit.training import cli_main
+
+    with pytest.raises(SystemExit):
+        cli_main(["--out", str(tmp_path), "--steps", "1", "--device", device])
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "log.jsonl").exists()
 
 
 def test_known_prefix_mask_is_a_leading_run():
@@ -96,7 +132,7 @@ def test_weighted_loss_with_unit_weights_is_the_plain_loss(tiny_pipe):
     gen = torch.Generator().manual_seed(0)
     x0 = torch.rand(2, 3, 8, 32, 32, generator=gen) * 2 - 1
     noise, t = torch.randn(x0.shape, generator=gen), torch.tensor([0.3, 0.9])
-    context = tiny_pipe.encode_prompt(["a red ball", "a blue ball"])
+    context = tiny_pipe.encode_text(["a red ball", "a blue ball"])
     mask = torch.zeros(2, 1, 8, 1, 1)
     args = (tiny_pipe.transformer, x0, context, t, noise, mask)
     plain = denoising_loss(*args)
@@ -124,7 +160,8 @@ def test_checkpoint_with_fewer_inputs_warm_starts_the_same_function(tmp_path):
         for p in old.parameters():
             p.normal_(0, 0.05)
     opt = torch.optim.AdamW(old.parameters())
-    old(torch.randn(1, old_cfg["in_channels"], 2, 8, 8), torch.tensor([500.0]), torch.randn(1, 4, 384)).sample.sum().backward()
+    x = torch.randn(1, old_cfg["in_channels"], 2, 8, 8)
+    old(x, torch.tensor([500.0]), torch.randn(1, 4, 384)).sample.sum().backward()
     opt.step()  # the optimizer has moments to migrate
     save_checkpoint(tmp_path / "old.safetensors", old, copy.deepcopy(old), opt, 7, {})
 

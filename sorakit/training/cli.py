@@ -5,7 +5,10 @@ import argparse
 import json
 from dataclasses import fields
 
+from ..loading import resolve_device
 from .loop import TrainConfig, train
+
+HELP = {"device": "where to train: auto (CUDA when torch sees a GPU, else CPU), cpu, cuda, cuda:N"}
 
 
 def cli_main(argv=None) -> dict:
@@ -17,7 +20,7 @@ def cli_main(argv=None) -> dict:
         if isinstance(f.default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
         else:
-            parser.add_argument(flag, type=type(f.default), default=f.default)
+            parser.add_argument(flag, type=type(f.default), default=f.default, help=HELP.get(f.name))
     parser.add_argument("--layers", type=int, default=None, help="transformer depth (default: the shipped size)")
     parser.add_argument("--heads", type=int, default=None, help="attention heads of width 64")
     parser.add_argument("--no-resume", action="store_true", help="start over even if OUT has a checkpoint")
@@ -30,6 +33,10 @@ def cli_main(argv=None) -> dict:
         cfg.transformer["ffn_dim"] = 4 * 64 * args["heads"]
     if cfg.steps < 1 or cfg.batch_size < 1:
         parser.error("--steps and --batch-size must be >= 1")
+    try:
+        resolve_device(cfg.device)
+    except ValueError as exc:
+        parser.error(str(exc))
     result = train(cfg, resume=not args["no_resume"])
     print(json.dumps({"step": result["step"]}))
     return result

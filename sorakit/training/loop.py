@@ -1,6 +1,6 @@
 """Flow-matching training of the spacetime DiT on world clips generated on the fly.
 
-Recipe (notes/training-recipe.md): adaLN-Zero init, x0-prediction with v-loss, logit-normal time
+Recipe (docs/model.md): adaLN-Zero init, x0-prediction with v-loss, logit-normal time
 shifted toward noise, AdamW with warmup and clipping, EMA 0.999 with warmup, text dropout for CFG,
 a random known-frame prefix so one model does text-to-video, image-to-video and continuation.
 """
@@ -19,11 +19,12 @@ from tqdm.auto import tqdm
 
 from .. import world
 from ..flow import denoising_loss, motion_weight, sample_time
-from ..loading import assemble
+from ..loading import assemble, resolve_device
 from ..model import TRANSFORMER_CONFIG, build_transformer
 from ..world.preview import write_grid_gif
 from .checkpoint import load_checkpoint, save_checkpoint
 from .monitor import direction_clips, direction_reliance, monitor_clips, sample_and_score
+from .process_state import restored_process_state
 
 
 @dataclass
@@ -39,7 +40,7 @@ class TrainConfig:
     prefix_prob: float = 0.3  # share of clips that get 1..F/2 known leading frames
     # Half of each batch is the other half mirrored with "left"/"right" swapped, so within a pair only
     # the direction word tells the two clips apart. (Alone the pairs did not get the model to read the
-    # word; with MiniLM's layer 0 among the text inputs they did: README, Model.)
+    # word; with MiniLM's layer 0 among the text inputs they did: docs/model.md.)
     mirror_pairs: bool = True
     # Extra loss weight on pixels that change between frames (a moving ball is ~6 % of pixels, so its
     # motion is a small share of a plain mean). 0 = plain mean, as the shipped model was trained so far.
@@ -50,9 +51,10 @@ class TrainConfig:
     fps: float = 8.0
     seed: int = 0
     threads: int = 2
+    device: str = "auto"  # "cpu", "cuda", "cuda:1", ...; "auto": CUDA when torch sees a GPU
     sample_every: int = 250
     checkpoint_every: int = 50
-    bf16: bool = True  # bf16 autocast for matmuls: ~25% faster steps on AVX512-BF16 CPUs, fp32 weights
+    bf16: bool = True  # bf16 autocast for matmuls on the device: ~25% faster steps on AVX512-BF16 CPUs; fp32 weights
     transformer: dict = field(default_factory=lambda: dict(TRANSFORMER_CONFIG))
 
 
@@ -94,63 +96,91 @@ def training_loss(transformer, x0, context, gen: torch.Generator, prefix_prob: f
 
 
 def train(cfg: TrainConfig, resume: bool = True) -> dict:
+    """Train (or resume) the run in `cfg.out` on `cfg.device`.
+
+    The process is left as it was found: the torch thread count and the global RNG states (torch,
+    the training GPU's, numpy, random) are restored when training returns or fails.
+    """
     if cfg.mirror_pairs and cfg.batch_size % 2:
         raise ValueError(f"mirror_pairs needs an even batch_size, got {cfg.batch_size}")
-    torch.set_num_threads(cfg.threads)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    model = build_transformer(**cfg.transformer).train()
+    device = resolve_device(cfg.device)
+    with _kept_gpu_rng(device), restored_process_state(cfg.threads, cfg.seed):  # save before seeding
+        return _run(cfg, resume, device)
+
+
+def _kept_gpu_rng(device: torch.device):
+    """torch.manual_seed also seeds the GPUs; the training GPU's generator is put back afterwards."""
+    return torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else [])
+
+
+def _build(cfg: TrainConfig, device: torch.device):
+    """Model, EMA copy and optimizer on `device`; the weights are drawn on the CPU, so a seed gives the
+    same initial model on every device."""
+    model = build_transformer(**cfg.transformer).to(device).train()
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    return model, ema, opt
+
+
+def _optimizer_step(model, ema, opt, loss: torch.Tensor, step: int, ema_decay: float) -> torch.Tensor:
+    """Backward, clip to norm 1, AdamW step, EMA update; returns the gradient norm before clipping."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    _ema_update(ema, model, step, ema_decay)
+    return grad_norm
+
+
+def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model, ema, opt = _build(cfg, device)
     ckpt, step = out / "checkpoint.safetensors", 0
     if resume and ckpt.exists():
         step, _ = load_checkpoint(ckpt, model, ema, opt)
         print(f"resumed from {ckpt} at step {step}")
     start = step  # the learning rate re-warms from here
-    pipe = assemble(ema, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width, fps=cfg.fps)
+    pipe = assemble(ema, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width, fps=cfg.fps).to(device)
     pipe.set_progress_bar_config(disable=True)
     # Deterministic by seed. Starting at step x batch_size is past every clip an earlier run could have
     # drawn (mirror pairs draw only half as many per step), so a resume never repeats a clip.
     fresh = cfg.batch_size // 2 if cfg.mirror_pairs else cfg.batch_size  # new clips per step
     data = iter(DataLoader(world.WorldClips(cfg.seed * 10_000_000 + step * cfg.batch_size, cfg.height, cfg.width,
                                             cfg.num_frames, cfg.fps), batch_size=fresh, num_workers=1))
-    empty = pipe.encode_prompt([""])
+    empty = pipe.encode_text([""])
     watch = monitor_clips(8, cfg.height, cfg.width, cfg.num_frames)
     watch_direction = direction_clips(16, cfg.height, cfg.width, cfg.num_frames)
-    log = open(out / "log.jsonl", "a")
     bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
     history, t_start = [], time.time()
-    while step < cfg.steps:
-        batch = world.with_mirrors(next(data)) if cfg.mirror_pairs else next(data)
-        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-        context = pipe.encode_prompt(batch["caption"])
-        drop = torch.rand(len(context), generator=gen) < cfg.text_dropout
-        context = torch.where(drop[:, None, None], empty.expand_as(context), context)
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, cfg, start)
-        loss = training_loss(model, batch["video"], context, gen, cfg.prefix_prob, cfg.bf16, cfg.motion_weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        _ema_update(ema, model, step, cfg.ema_decay)
-        step += 1
-        history.append(loss.item())
-        bar.update()
-        bar.set_postfix(loss=f"{np.mean(history[-50:]):.4f}")
-        record = {"step": step, "loss": loss.item(), "grad_norm": float(grad_norm), "lr": opt.param_groups[0]["lr"],
-                  "elapsed": time.time() - t_start}
-        if step % cfg.sample_every == 0 or step == cfg.steps:
-            videos, scores = sample_and_score(pipe, watch)
-            record["monitor"] = {**scores, "direction_reliance": direction_reliance(pipe, watch_direction)}
-            write_grid_gif(videos, [c.caption for c in watch], out / f"samples_{step:06d}.gif", cfg.fps)
-            tqdm.write(f"step {step}: {json.dumps(record['monitor'])}")
-        log.write(json.dumps(record) + "\n")
-        log.flush()
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-            save_checkpoint(ckpt, model, ema, opt, step, asdict(cfg))
-            export_weights(pipe, out / "pipeline", step)
+    with open(out / "log.jsonl", "a") as log:
+        while step < cfg.steps:
+            batch = world.with_mirrors(next(data)) if cfg.mirror_pairs else next(data)
+            # Random draws come from a CPU generator: the same seed trains the same way on every device.
+            gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+            context = pipe.encode_text(batch["caption"])
+            drop = (torch.rand(len(context), generator=gen) < cfg.text_dropout).to(device)
+            context = torch.where(drop[:, None, None], empty.expand_as(context), context)
+            for g in opt.param_groups:
+                g["lr"] = _lr_at(step, cfg, start)
+            loss = training_loss(model, batch["video"], context, gen, cfg.prefix_prob, cfg.bf16, cfg.motion_weight)
+            grad_norm = _optimizer_step(model, ema, opt, loss, step, cfg.ema_decay)
+            step += 1
+            history.append(loss.item())
+            bar.update()
+            bar.set_postfix(loss=f"{np.mean(history[-50:]):.4f}")
+            record = {"step": step, "loss": loss.item(), "grad_norm": float(grad_norm),
+                      "lr": opt.param_groups[0]["lr"], "elapsed": time.time() - t_start}
+            if step % cfg.sample_every == 0 or step == cfg.steps:
+                videos, scores = sample_and_score(pipe, watch)
+                record["monitor"] = {**scores, "direction_reliance": direction_reliance(pipe, watch_direction)}
+                write_grid_gif(videos, [c.caption for c in watch], out / f"samples_{step:06d}.gif", cfg.fps)
+                tqdm.write(f"step {step}: {json.dumps(record['monitor'])}")
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                save_checkpoint(ckpt, model, ema, opt, step, asdict(cfg))
+                export_weights(pipe, out / "pipeline", step)
     bar.close()
     return {"step": step, "loss_first": history[:20], "loss_last": history[-20:]}
 
