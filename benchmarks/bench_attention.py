@@ -1,6 +1,6 @@
 """Cost of attention capture: sampling time with capture vs without, and the memory it keeps.
 
-Targets (issue 5): cross-attention capture <= 1.25x the time of plain sampling, with a query map
+Targets (cheap enough to leave on): cross-attention capture <= 1.25x the time of plain sampling, with a query map
 <= 1.5x. The modes are interleaved over repeats and medians taken, so all ratios come from one run
 on the same (possibly busy) machine; ratios use this process's CPU time (one torch thread), which
 other processes on the machine disturb far less than wall time (also reported). Memory is what the capture stores (torch tensors, counted),

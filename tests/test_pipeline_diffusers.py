@@ -211,7 +211,7 @@ def test_limits_come_from_sorakit_limits(tiny_pipe, monkeypatch):
     assert sorakit.pipeline.MAX_PROMPT_CHARS == LIMITS.prompt_chars
     tight = dataclasses.replace(LIMITS, steps=(1, 2), guidance=(0.0, 2.0), side=(16, 64), frames=(2, 8),
                                 videos_per_prompt=(1, 2), video_tokens=300)
-    monkeypatch.setattr(sorakit.pipeline, "LIMITS", tight)
+    monkeypatch.setattr(sorakit.pipeline_checks, "LIMITS", tight)
     for kwargs, message in ((dict(num_inference_steps=3), r"num_inference_steps must be an integer in \[1, 2\]"),
                             (dict(guidance_scale=3.0), r"guidance_scale must be in \[0, 2\]"),
                             (dict(height=12), "height must be a multiple of 4 between 16 and 64"),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sorakit import probes, world
-from sorakit.probes import evaluate
+from sorakit.eval import physics
 
 
 def test_hidden_probe_heatmap_shape_and_values(tiny_pipe):
@@ -48,24 +48,24 @@ def test_hidden_probe_rejects_bad_options(tiny_pipe, kwargs, match):
 
 
 def test_eval_splits_are_held_out_and_out_of_range():
-    ood = evaluate.split_clips("ood", 4)
+    ood = physics.split_clips("ood", 4)
     speeds = [np.abs(c.states.vel[0, 0, 0]) for c in ood[::2] if c.scene.scenario != "drop"]
-    assert all(s == pytest.approx(evaluate.OOD_SPEED) for s in speeds)
-    assert {round(c.states.radius[0], 2) for c in ood[1::2]} == set(evaluate.OOD_RADII)
-    for clip in evaluate.split_clips("combinatorial", 4):  # launched toward the nearer wall
+    assert all(s == pytest.approx(physics.OOD_SPEED) for s in speeds)
+    assert {round(c.states.radius[0], 2) for c in ood[1::2]} == set(physics.OOD_RADII)
+    for clip in physics.split_clips("combinatorial", 4):  # launched toward the nearer wall
         x, vx = clip.states.pos[0, 0, 0], clip.states.vel[0, 0, 0]
         assert np.sign(vx) == np.sign(x - 5.0)
-    assert all(c.scene.seed >= evaluate.EVAL_SEED for c in evaluate.split_clips("id", 2))
+    assert all(c.scene.seed >= physics.EVAL_SEED for c in physics.split_clips("id", 2))
 
 
 def test_evaluate_physics_runs_batched_and_tabulates(tiny_pipe):
     result = probes.evaluate_physics(n=3, pipe=tiny_pipe, steps=1, batch_size=4, progress=False, keep_videos=True)
-    assert list(result.summary) == [f"{s}/{m}" for s in evaluate.SPLITS for m in ("truth", "continuation", "text")]
+    assert list(result.summary) == [f"{s}/{m}" for s in physics.SPLITS for m in ("truth", "continuation", "text")]
     truth = result.summary["id/truth"]
     assert truth["floor_ratio"] < 3 and truth["persistence"] == 1.0  # the world itself scores at the floor
     assert result.videos["id/continuation"][0].shape == (16, 32, 32, 3)
-    given = evaluate.split_clips("id", 1)[0].video[: evaluate.GIVEN]
-    np.testing.assert_allclose(result.videos["id/continuation"][0][: evaluate.GIVEN], given, atol=1e-6)
+    given = physics.split_clips("id", 1)[0].video[: physics.GIVEN]
+    np.testing.assert_allclose(result.videos["id/continuation"][0][: physics.GIVEN], given, atol=1e-6)
     table = result.table()
     assert table.count("\n") == 1 + 9 and "× parse floor" in table
     json.dumps(result.to_dict(), allow_nan=False)
@@ -89,9 +89,9 @@ def test_cli_eval_prints_the_table(monkeypatch, capsys):
 
     def fake(n, pipe, steps):
         calls.update(n=n, pipe=pipe, steps=steps)
-        return evaluate.PhysicsEval({"id/truth": evaluate.summarize([])}, config={"n": n})
+        return physics.PhysicsEval({"id/truth": physics.summarize([])}, config={"n": n})
 
-    monkeypatch.setattr(probes, "evaluate_physics", fake)
+    monkeypatch.setattr(physics, "evaluate_physics", fake)
     assert cli.main(["eval", "physics", "--n", "6", "--steps", "3"]) == 0
     assert calls == {"n": 6, "pipe": None, "steps": 3}
     assert capsys.readouterr().out.startswith("| split | mode |")

@@ -1,6 +1,6 @@
 """The shipped model, measured on clips it generates from held-out captions (not assumed).
 
-Thresholds sit below what the committed weights measured (README, Model section) so that
+Thresholds sit below what the committed weights measured (docs/model.md) so that
 numerical noise between machines does not flip them, and above what an untrained or broken
 model scores (0 for colour and count on the tiny untrained pipeline).
 """
@@ -11,11 +11,11 @@ import pytest
 
 import sorakit
 from sorakit import world
+from sorakit.eval.quality import evaluate_quality, score_clip
 from sorakit.loading import WEIGHTS_DIR
-from sorakit.training.monitor import (direction_clips, direction_reliance, evaluate_quality, monitor_clips,
-                                      sample_and_score, score_clip)
+from sorakit.training.monitor import direction_clips, direction_reliance, monitor_clips, sample_and_score
 
-# measured on the committed weights: see README "Model" (8 monitor clips here: 7 single-ball, 5 directional)
+# measured on the committed weights: see docs/model.md (8 monitor clips here: 7 single-ball, 5 directional)
 MIN_COLOUR = 0.75  # the prompt's colour is present in most frames (step 9800: 61/64 clips)
 MIN_COUNT = 0.6  # exactly the named balls, each one blob, in most frames (step 9800: 58/64 clips)
 MIN_PERSISTENCE = 0.7  # one whole ball of stable size in every frame (step 9800: 51/56 single-ball clips)
@@ -40,22 +40,27 @@ def shipped_scores(shipped_pipe):
     return scores
 
 
+@pytest.mark.model
 def test_prompt_colour_is_drawn(shipped_scores):
     assert shipped_scores["colour"] >= MIN_COLOUR, shipped_scores
 
 
+@pytest.mark.model
 def test_balls_are_whole_and_counted_right(shipped_scores):
     assert shipped_scores["count"] >= MIN_COUNT, shipped_scores
 
 
+@pytest.mark.model
 def test_single_balls_persist(shipped_scores):
     assert shipped_scores["persistence"] >= MIN_PERSISTENCE, shipped_scores
 
 
+@pytest.mark.model
 def test_balls_move_the_named_way(shipped_scores):
     assert shipped_scores["direction"] >= MIN_DIRECTION, shipped_scores
 
 
+@pytest.mark.model
 def test_model_reads_the_direction_word(shipped_pipe):
     reliance = direction_reliance(shipped_pipe, direction_clips(16))
     assert reliance >= MIN_DIRECTION_RELIANCE, reliance

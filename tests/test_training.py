@@ -35,6 +35,7 @@ def assert_same_process_state(before, after):
     assert torch.equal(before[1], after[1]) and np.array_equal(before[2], after[2]) and before[3] == after[3]
 
 
+@pytest.mark.slow
 def test_loss_falls_and_run_resumes(tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(2)  # not the config's 1: training must give the kernel its threads back

@@ -16,8 +16,8 @@ __all__ = ["Capture", "DEFAULT_LAYERS", "DEFAULT_STEPS", "capture", "localizatio
 
 
 def __getattr__(name):
-    if name == "localization":  # imports the world; only the measurement needs it
-        from .evaluate import localization
+    if name == "localization":  # moved to sorakit.eval.attention; the old name resolves on first use
+        from ..eval.attention import localization
 
         return localization
     raise AttributeError(f"module 'sorakit.attention' has no attribute {name!r}")

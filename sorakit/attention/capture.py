@@ -5,7 +5,7 @@ Aggregation (DAAM, Tang et al. 2023): a word's map sums its tokens' attention ma
 chosen layers (heads are averaged while recording) and sums the chosen steps; min-max normalized
 to [0, 1] over the whole clip so the heat can be compared across frames. Passing a few late layers
 (`layers=[4, 5]`) gives the ConceptAttention-style selection. The defaults (`DEFAULT_LAYERS`,
-`DEFAULT_STEPS`) are what localized best on the shipped model (README, "Attention maps").
+`DEFAULT_STEPS`) are what localized best on the shipped model (docs/attention.md).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from .recorder import Recorder, check_indices
 from .words import normalize
 
-# Chosen by measurement on the shipped model (sorakit/attention/evaluate.py, README "Attention maps"),
+# Chosen by measurement on the shipped model (sorakit/attention/evaluate.py, docs/attention.md),
 # as fractions so they carry over to other depths and step counts: the middle third of the blocks
 # and the last third of the denoising steps.
 DEFAULT_LAYERS = (1 / 3, 2 / 3)

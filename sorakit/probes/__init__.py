@@ -1,10 +1,11 @@
-"""Physics probes: measure whether a clip obeys physics, and where the network keeps it.
+"""Physics probes: measure whether a clip obeys physics.
 
     report = probes.run(video, prompt="a red ball bounces twice")   # ProbeReport
     report.verdicts, report.to_dict(), report.plot()
     probes.gravity(video)                                           # any probe alone -> ProbeResult
-    probes.evaluate_physics(n=96)                                   # the benchmark table (needs a model)
-    probes.hidden.run(pipe)                                         # linear probes on hidden states
+
+The measurements that need a model live in `sorakit.eval` (`sorakit eval physics`, `sorakit eval
+hidden`); `probes.evaluate_physics`, `probes.PhysicsEval` and `probes.hidden` stay as lazy aliases.
 
 Everything is in world units (`world.Camera`: the image is 10 units wide, y up, floor at 0).
 """
@@ -25,16 +26,18 @@ from .runner import PROBES, run, tracking
 from .temporal import temporal
 from .tracking import PointTrack, find_hoop, track, track_generic, track_point
 
-_LAZY = {"evaluate_physics": ("sorakit.probes.evaluate", "evaluate_physics"),
-         "PhysicsEval": ("sorakit.probes.evaluate", "PhysicsEval"),
-         "hidden": ("sorakit.probes.hidden", None)}
+# Old names of what moved to sorakit.eval, resolved on first use (and left out of __all__) so that
+# importing the probes never imports evaluation, which sits above them.
+_LAZY = {"evaluate_physics": ("sorakit.eval.physics", "evaluate_physics"),
+         "PhysicsEval": ("sorakit.eval.physics", "PhysicsEval"),
+         "hidden": ("sorakit.eval.hidden", None)}
 
 __all__ = ["DEFAULT_FPS", "PARSE_FLOOR", "PROBES", "Context", "PointTrack", "ProbeReport", "ProbeResult", "adherence",
            "bounces", "collisions", "consistency", "find_hoop", "gravity", "measure_parse_floor", "persistence",
-           "prepare", "run", "temporal", "track", "track_generic", "track_point", "tracking", *_LAZY]
+           "prepare", "run", "temporal", "track", "track_generic", "track_point", "tracking"]
 
 
-def __getattr__(name: str):  # torch-heavy parts load on first use
+def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module 'sorakit.probes' has no attribute {name!r}")
     module, attr = _LAZY[name]

@@ -38,8 +38,11 @@ def _grow_inputs(tensors: dict, model) -> None:
     names = [n for n, _ in model.named_parameters()]  # AdamW state is keyed by parameter order
     params = dict(model.named_parameters())
     for name in INPUT_LAYERS:
+        if name not in params:  # not a transformer (the autoencoder shares this checkpoint format)
+            continue
         want = params[name].shape
-        for key in (f"model.{name}", f"ema.{name}", *(f"opt.{names.index(name)}.{m}" for m in ("exp_avg", "exp_avg_sq"))):
+        moments = (f"opt.{names.index(name)}.{m}" for m in ("exp_avg", "exp_avg_sq"))
+        for key in (f"model.{name}", f"ema.{name}", *moments):
             old = tensors.get(key)
             if old is not None and old.shape != want and old.shape[0] == want[0] and old.shape[1] < want[1]:
                 pad = torch.zeros(want[0], want[1] - old.shape[1], *want[2:], dtype=old.dtype)

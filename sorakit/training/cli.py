@@ -8,19 +8,51 @@ from dataclasses import fields
 from ..loading import resolve_device
 from .loop import TrainConfig, train
 
-HELP = {"device": "where to train: auto (CUDA when torch sees a GPU, else CPU), cpu, cuda, cuda:N"}
+HELP = {"device": "where to train: auto (CUDA when torch sees a GPU, else CPU), cpu, cuda, cuda:N",
+        "vae": "an autoencoder folder (from `sorakit train autoencoder --export`): train on its latents",
+        "frame_noise": "share of clips with a noise level per frame (diffusion forcing)"}
 
 
-def cli_main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(prog="sorakit train", description="Train the spacetime DiT on world clips.")
-    for f in fields(TrainConfig):
-        if f.name == "transformer":
+def add_config_args(parser: argparse.ArgumentParser, config_class, skip=("transformer", "autoencoder")) -> None:
+    """One flag per dataclass field (--batch-size for batch_size); booleans get --x/--no-x."""
+    for f in fields(config_class):
+        if f.name in skip:
             continue
         flag = f"--{f.name.replace('_', '-')}"
         if isinstance(f.default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
         else:
             parser.add_argument(flag, type=type(f.default), default=f.default, help=HELP.get(f.name))
+
+
+def autoencoder_main(argv=None) -> dict:
+    """`sorakit train autoencoder`: train the per-frame video autoencoder, then (with --export) write it
+    with its latent statistics where `sorakit train --vae` and the pipeline read it."""
+    from .autoencoder import AutoencoderConfig, export_autoencoder, train_autoencoder
+
+    parser = argparse.ArgumentParser(prog="sorakit train autoencoder",
+                                     description="Train the per-frame video autoencoder on world frames.")
+    add_config_args(parser, AutoencoderConfig)
+    parser.add_argument("--export", default=None, help="after training, write the autoencoder to this folder")
+    parser.add_argument("--no-resume", action="store_true", help="start over even if OUT has a checkpoint")
+    args = vars(parser.parse_args(argv))
+    cfg = AutoencoderConfig(**{f.name: args[f.name] for f in fields(AutoencoderConfig) if f.name in args})
+    if cfg.steps < 1 or cfg.clips_per_step < 1:
+        parser.error("--steps and --clips-per-step must be >= 1")
+    result = train_autoencoder(cfg, resume=not args["no_resume"])
+    if args["export"]:
+        export_autoencoder(cfg.out, args["export"])
+    print(json.dumps(result))
+    return result
+
+
+def cli_main(argv=None) -> dict:
+    argv = list(argv) if argv is not None else None
+    if argv and argv[0] == "autoencoder":
+        return autoencoder_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="sorakit train", description="Train the spacetime DiT on world clips "
+                                     "(`sorakit train autoencoder --help`: the video autoencoder).")
+    add_config_args(parser, TrainConfig)
     parser.add_argument("--layers", type=int, default=None, help="transformer depth (default: the shipped size)")
     parser.add_argument("--heads", type=int, default=None, help="attention heads of width 64")
     parser.add_argument("--no-resume", action="store_true", help="start over even if OUT has a checkpoint")

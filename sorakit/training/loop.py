@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +18,12 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from .. import world
-from ..flow import denoising_loss, motion_weight, sample_time
+from ..flow import denoising_loss, motion_weight, sample_frame_times, sample_time
 from ..loading import assemble, resolve_device
-from ..model import TRANSFORMER_CONFIG, build_transformer
+from ..model import LATENT_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG, build_transformer
 from ..world.preview import write_grid_gif
 from .checkpoint import load_checkpoint, save_checkpoint
+from .latents import WorldLatents
 from .monitor import direction_clips, direction_reliance, monitor_clips, sample_and_score
 from .process_state import restored_process_state
 
@@ -45,6 +46,11 @@ class TrainConfig:
     # Extra loss weight on pixels that change between frames (a moving ball is ~6 % of pixels, so its
     # motion is a small share of a plain mean). 0 = plain mean, as the shipped model was trained so far.
     motion_weight: float = 0.0
+    # Share of clips whose frames get independent noise levels (diffusion forcing); 0 = one time per clip.
+    frame_noise: float = 0.0
+    # A trained autoencoder folder (diffusers AutoencoderKL, e.g. runs/autoencoder/vae): the DiT then
+    # learns its latents instead of pixels. Empty: pixel space, as the first shipped model.
+    vae: str = ""
     num_frames: int = 16
     height: int = 32
     width: int = 32
@@ -55,7 +61,11 @@ class TrainConfig:
     sample_every: int = 250
     checkpoint_every: int = 50
     bf16: bool = True  # bf16 autocast for matmuls on the device: ~25% faster steps on AVX512-BF16 CPUs; fp32 weights
-    transformer: dict = field(default_factory=lambda: dict(TRANSFORMER_CONFIG))
+    transformer: dict | None = None  # None: the shipped size for pixels or for latents
+
+    def __post_init__(self):
+        if self.transformer is None:
+            self.transformer = dict(LATENT_TRANSFORMER_CONFIG if self.vae else TRANSFORMER_CONFIG)
 
 
 def _ema_update(ema, model, step: int, decay: float) -> None:
@@ -85,11 +95,11 @@ def _known_prefix(batch: int, frames: int, prob: float, gen: torch.Generator) ->
 
 
 def training_loss(transformer, x0, context, gen: torch.Generator, prefix_prob: float, bf16: bool = False,
-                  motion: float = 0.0) -> torch.Tensor:
+                  motion: float = 0.0, frame_noise: float = 0.0) -> torch.Tensor:
     """v-loss at logit-normal times with a random known prefix (known frames excluded), moving pixels
-    weighted 1 + `motion`."""
+    weighted 1 + `motion`, a share `frame_noise` of clips with a noise level per frame."""
     b, _, f = x0.shape[:3]
-    t = sample_time(b, gen)
+    t = sample_frame_times(b, f, gen, frame_noise) if frame_noise > 0 else sample_time(b, gen)
     noise = torch.randn(x0.shape, generator=gen)
     weight = motion_weight(x0, motion) if motion > 0 else None
     return denoising_loss(transformer, x0, context, t, noise, _known_prefix(b, f, prefix_prob, gen), bf16, weight)
@@ -132,6 +142,28 @@ def _optimizer_step(model, ema, opt, loss: torch.Tensor, step: int, ema_decay: f
     return grad_norm
 
 
+def _load_vae(path: str):
+    """The frozen autoencoder of a latent model, or None for pixel space."""
+    if not path:
+        return None
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL.from_pretrained(path, use_safetensors=True).eval().requires_grad_(False)
+
+
+def _training_data(cfg: TrainConfig, step: int, vae):
+    """An endless iterator of batches, deterministic by seed. Starting at step x batch_size is past every
+    clip an earlier run could have drawn (mirror pairs draw only half as many per step), so a resume
+    never repeats a clip. Latents are made in the worker, mirrors included (pairs are consecutive)."""
+    start = cfg.seed * 10_000_000 + step * cfg.batch_size
+    if vae is not None:
+        clips = WorldLatents(vae, start, cfg.height, cfg.width, cfg.num_frames, cfg.fps, mirrors=cfg.mirror_pairs)
+        return iter(DataLoader(clips, batch_size=cfg.batch_size, num_workers=1))
+    fresh = cfg.batch_size // 2 if cfg.mirror_pairs else cfg.batch_size  # new clips per step
+    clips = world.WorldClips(start, cfg.height, cfg.width, cfg.num_frames, cfg.fps)
+    return iter(DataLoader(clips, batch_size=fresh, num_workers=1))
+
+
 def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -141,13 +173,11 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
         step, _ = load_checkpoint(ckpt, model, ema, opt)
         print(f"resumed from {ckpt} at step {step}")
     start = step  # the learning rate re-warms from here
-    pipe = assemble(ema, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width, fps=cfg.fps).to(device)
+    vae = _load_vae(cfg.vae)
+    pipe = assemble(ema, vae=vae, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width,
+                    fps=cfg.fps).to(device)
     pipe.set_progress_bar_config(disable=True)
-    # Deterministic by seed. Starting at step x batch_size is past every clip an earlier run could have
-    # drawn (mirror pairs draw only half as many per step), so a resume never repeats a clip.
-    fresh = cfg.batch_size // 2 if cfg.mirror_pairs else cfg.batch_size  # new clips per step
-    data = iter(DataLoader(world.WorldClips(cfg.seed * 10_000_000 + step * cfg.batch_size, cfg.height, cfg.width,
-                                            cfg.num_frames, cfg.fps), batch_size=fresh, num_workers=1))
+    data = _training_data(cfg, step, vae)
     empty = pipe.encode_text([""])
     watch = monitor_clips(8, cfg.height, cfg.width, cfg.num_frames)
     watch_direction = direction_clips(16, cfg.height, cfg.width, cfg.num_frames)
@@ -155,7 +185,7 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
     history, t_start = [], time.time()
     with open(out / "log.jsonl", "a") as log:
         while step < cfg.steps:
-            batch = world.with_mirrors(next(data)) if cfg.mirror_pairs else next(data)
+            batch = world.with_mirrors(next(data)) if cfg.mirror_pairs and vae is None else next(data)
             # Random draws come from a CPU generator: the same seed trains the same way on every device.
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             context = pipe.encode_text(batch["caption"])
@@ -163,7 +193,8 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
             context = torch.where(drop[:, None, None], empty.expand_as(context), context)
             for g in opt.param_groups:
                 g["lr"] = _lr_at(step, cfg, start)
-            loss = training_loss(model, batch["video"], context, gen, cfg.prefix_prob, cfg.bf16, cfg.motion_weight)
+            loss = training_loss(model, batch["video"], context, gen, cfg.prefix_prob, cfg.bf16, cfg.motion_weight,
+                                 cfg.frame_noise)
             grad_norm = _optimizer_step(model, ema, opt, loss, step, cfg.ema_decay)
             step += 1
             history.append(loss.item())
@@ -190,6 +221,8 @@ def export_weights(pipe, folder: Path, step: int | None = None) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     pipe.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
+    if pipe.vae is not None:
+        pipe.vae.save_pretrained(folder / "vae", safe_serialization=True)
     keys = ("num_frames", "height", "width", "fps", "max_text_tokens", "text_layers")
     meta = {"pipeline": {k: pipe.config[k] for k in keys}, "training": {"step": step}}
     (folder / "sorakit.json").write_text(json.dumps(meta, indent=1))

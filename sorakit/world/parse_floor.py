@@ -38,7 +38,8 @@ def _usable(clip, i: int, cam: Camera, margin_px: float) -> np.ndarray:
     st = clip.states
     centre = cam.to_pixels(st.pos[:, i])
     r = st.radius[i] * cam.scale
-    ok = (centre[:, 0] - r >= 0) & (centre[:, 0] + r <= cam.width) & (centre[:, 1] - r >= 0) & (centre[:, 1] + r <= cam.height)
+    ok = ((centre[:, 0] - r >= 0) & (centre[:, 0] + r <= cam.width)
+          & (centre[:, 1] - r >= 0) & (centre[:, 1] + r <= cam.height))
     for j in range(len(st.radius)):
         if j != i:
             gap = np.linalg.norm(centre - cam.to_pixels(st.pos[:, j]), axis=-1) - r - st.radius[j] * cam.scale
@@ -63,7 +64,7 @@ def _summary(errors, speeds) -> dict:
 
 def parse_floor(n: int = 200, seed: int = 0, height: int = 32, width: int = 32, *, num_frames: int = 16,
                 fps: float = 8.0, margin_px: float = 1.0, impact_threshold: float = IMPACT_THRESHOLD,
-                progress: bool = True, **constraints) -> dict:
+                progress: bool = True, through=None, **constraints) -> dict:
     """Velocity error of `track()` on `n` ground-truth clips (seeds seed, seed+1, ...) at one resolution.
 
     Returns a JSON-able dict: "mean"/"median"/"p90"/"max" velocity error in world units/s over all
@@ -80,10 +81,13 @@ def parse_floor(n: int = 200, seed: int = 0, height: int = 32, width: int = 32, 
     errors, speeds, fd_errors, pos_px = [], [], [], []
     per = defaultdict(lambda: ([], []))
     counts = {"candidates": 0, "contact": 0, "occluded_or_outside": 0, "untracked": 0}
+    findings = {"visible": 0, "found": 0, "ghost_frames": 0, "frames": 0}
     for k in tqdm(range(n), desc=f"parse floor {height}x{width}", disable=not progress):
         clip = sample(seed + k, height=height, width=width, num_frames=num_frames, fps=fps, **constraints)
-        tracks = track(clip.video)
+        video = clip.video if through is None else np.asarray(through(clip.video))
+        tracks = track(video)
         st, impacts = clip.states, clip.trajectory.impacts
+        _count_found(tracks, clip, cam, findings)
         true_fd = central_velocity(st.pos, fps)
         for i, color in enumerate(st.color):
             tracked = tracks[color].pos if color in tracks else np.full((len(st.t), 2), np.nan)
@@ -115,5 +119,21 @@ def parse_floor(n: int = 200, seed: int = 0, height: int = 32, width: int = 32, 
                           "max": float(np.max(pos_px)) if pos_px else float("nan")}
     out["fd_only"] = _summary(fd_errors, speeds)
     out["excluded"] = counts
+    out["found"] = findings
     return out
+
+
+def _count_found(tracks, clip, cam: Camera, found: dict) -> None:
+    st = clip.states
+    for i, color in enumerate(st.color):
+        whole = _usable(clip, i, cam, margin_px=-1e9)  # inside the image; overlaps allowed
+        found["visible"] += int(whole.sum())
+        if color in tracks:
+            found["found"] += int((whole & tracks[color].present).sum())
+    ghosts = np.zeros(len(st.t), bool)
+    for color, tr in tracks.items():
+        if color not in st.color:
+            ghosts |= tr.present
+    found["ghost_frames"] += int(ghosts.sum())
+    found["frames"] += len(st.t)
 

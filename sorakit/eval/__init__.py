@@ -1,0 +1,27 @@
+"""`sorakit eval`: the measurements behind the docs' tables, one module per sub-command.
+
+    from sorakit import eval as evaluation
+    evaluation.quality.evaluate_quality(pipe, n=64)       # `sorakit eval quality`: colour, count, direction, gravity
+    evaluation.physics.evaluate_physics(n=96)             # `sorakit eval physics`: id / ood / combinatorial scenes
+    evaluation.attention.localization(pipe)               # `sorakit eval attention`: do word maps find the ball?
+    evaluation.hidden.run(pipe)                           # `sorakit eval hidden`: linear probes on hidden states
+    evaluation.autoencoder.evaluate_autoencoder(vae)      # does the video autoencoder keep physics measurable?
+
+Evaluation sits above the packages it measures with (world, probes, attention, training's monitor):
+it may import them, they never import it.
+"""
+from __future__ import annotations
+
+import importlib
+
+SUITES = ("quality", "physics", "attention", "hidden", "autoencoder")
+
+__all__ = [*SUITES]
+
+
+def __getattr__(name: str):  # each suite pulls in torch and the model code; load it on first use
+    if name not in SUITES:
+        raise AttributeError(f"module 'sorakit.eval' has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{name}")
+    globals()[name] = module
+    return module

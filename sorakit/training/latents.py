@@ -1,0 +1,43 @@
+"""World clips as autoencoder latents, made on the fly in a DataLoader worker (no disk).
+
+The worker renders each clip and, with mirror pairs, its left-right mirror, and encodes both with
+the frozen autoencoder. A latent flipped left-right is not the latent of the flipped clip (the
+autoencoder's convolutions are not mirror-symmetric), so the mirror is encoded, not flipped.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from .. import world
+from ..autoencoder import encode_video
+
+
+class WorldLatents(IterableDataset):
+    """Yields {"video": latents (C, F, h, w), "caption": str, "seed": int}; with `mirrors`, each clip is
+    followed by its mirror image ("left"/"right" swapped), so consecutive items form pairs."""
+
+    def __init__(self, vae, start_seed: int = 0, height: int = 64, width: int = 64, num_frames: int = 24,
+                 fps: float = 8.0, mirrors: bool = True, threads: int = 1):
+        self.vae, self.start_seed, self.mirrors, self.threads = vae, start_seed, mirrors, threads
+        self.kwargs = dict(height=height, width=width, num_frames=num_frames, fps=fps)
+
+    def __iter__(self):
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info else (0, 1)
+        if info is not None:
+            torch.set_num_threads(self.threads)  # the trainer keeps the other cores
+        for seed in itertools.count(self.start_seed + worker, workers):
+            clip = world.sample(int(seed), **self.kwargs)
+            videos, captions = [clip.video], [clip.caption]
+            if self.mirrors:
+                videos.append(clip.video[:, :, ::-1])
+                captions.append(world.mirror_caption(clip.caption))
+            batch = torch.stack([world.to_model_space(np.ascontiguousarray(v)) for v in videos])
+            with torch.no_grad():
+                latents = encode_video(self.vae, batch)
+            for lat, cap in zip(latents, captions):
+                yield {"video": lat.contiguous(), "caption": cap, "seed": int(seed)}

@@ -1,0 +1,71 @@
+"""`sorakit eval SUITE`: each suite calls its sorakit.eval module on the chosen model and prints its
+tables (or JSON). The measurements are faked here; tests/test_probes_model.py, test_attention_evaluate.py
+and test_shipped_quality.py run them for real on the tiny pipeline."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import sorakit
+from sorakit import cli
+from sorakit.eval import attention, hidden, quality
+
+
+@pytest.fixture
+def loaded(monkeypatch):
+    """Replaces sorakit.load; records which model each suite asked for."""
+    calls = []
+
+    class FakePipe:
+        def set_progress_bar_config(self, **kwargs):
+            pass
+
+    def load(model=None):
+        calls.append(model)
+        return FakePipe()
+
+    monkeypatch.setitem(vars(sorakit), "load", load)
+    return calls
+
+
+def _localization(pipe, n, n_generated):
+    row = {"miou@0.4": 0.5, "miou_best": 0.6, "best_threshold": 0.3, "pointing": 0.75, "maps": n}
+    return {"teacher_forced": {"t=0.5": {"layer 0": row}}, "generated": {}, "skipped_generated": 0,
+            "chance": {"pointing": 0.03, "iou_all_ones": 0.03}}
+
+
+def test_eval_attention_prints_a_table_per_metric(monkeypatch, capsys, loaded):
+    monkeypatch.setattr(attention, "localization", _localization)
+    assert cli.main(["eval", "attention", "--n", "2", "--model", "runs/x"]) == 0
+    out = capsys.readouterr().out
+    assert loaded == ["runs/x"]
+    assert [line for line in out.splitlines() if line in attention.METRICS] == list(attention.METRICS)
+    assert "| layer 0 | 0.75 |" in out
+    assert cli.main(["eval", "attention", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["teacher_forced"]["t=0.5"]["layer 0"]["maps"] == 32  # the default n
+
+
+def test_eval_hidden_prints_r2_by_layer_and_noise_level(monkeypatch, capsys, loaded):
+    r2 = np.array([[[0.1, 0.0]], [[0.6, 0.3]]])  # (layers, noise levels, targets)
+    monkeypatch.setattr(hidden, "run", lambda pipe, n_clips: hidden.HiddenProbeResult(r2, ["embed", "block 0"], (0.5,)))
+    assert cli.main(["eval", "hidden", "--n", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "| block 0 | 0.60 |" in out and "| block 0 | 0.30 |" in out and loaded == [None]
+    assert cli.main(["eval", "hidden", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["best"][0] == {"target": "position", "layer": "block 0",
+                                                             "noise_level": 0.5, "r2": 0.6}
+
+
+def test_eval_quality_prints_json(monkeypatch, capsys, loaded):
+    seen = {}
+
+    def fake(pipe, n, steps, guidance):
+        seen.update(n=n, steps=steps, guidance=guidance)
+        return {"generated": {"colour": {"mean": 1.0, "n": n}}}
+
+    monkeypatch.setattr(quality, "evaluate_quality", fake)
+    assert cli.main(["eval", "quality", "--n", "4", "--steps", "2", "--guidance", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["generated"]["colour"] == {"mean": 1.0, "n": 4}
+    assert seen == {"n": 4, "steps": 2, "guidance": 3.0}
