@@ -18,10 +18,11 @@ lab: $(STAMP)
 	mkdir -p notebooks
 	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
-# pytest runs tests/ plus, through nbmake, every notebook (nbmake only collects .ipynb files), at
-# small sizes: SORAKIT_FAST=1 makes each notebook take the same code paths with fewer steps and clips.
+# ruff first (seconds: a style or import error fails before the long run), then pytest runs tests/
+# plus, through nbmake, every notebook (nbmake only collects .ipynb files), at small sizes:
+# SORAKIT_FAST=1 makes each notebook take the same code paths with fewer steps and clips.
 # About 12 minutes on 2 cores; the slowest tests are listed at the end.
-test: $(STAMP)
+test: $(STAMP) lint
 	SORAKIT_FAST=1 $(PY) -m pytest -q --durations=10 tests $(if $(NOTEBOOKS),--nbmake --nbmake-timeout=600 $(NOTEBOOKS))
 
 # The notebooks at full size, the settings the docs' numbers come from (15+ minutes on 2 idle cores).
@@ -51,8 +52,8 @@ train: $(STAMP)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the package's declared dependencies change.
-$(STAMP): pyproject.toml | $(PY)
+# Reinstall only when the package's dependencies (pyproject.toml) or its package layout (setup.py) change.
+$(STAMP): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install torch==2.13.0
 	$(PY) -m pip install -e ".[dev,demo]"
 	touch $(STAMP)

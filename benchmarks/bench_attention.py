@@ -3,8 +3,8 @@
 Targets (cheap enough to leave on): cross-attention capture <= 1.25x the time of plain sampling, with a query map
 <= 1.5x. The modes are interleaved over repeats and medians taken, so all ratios come from one run
 on the same (possibly busy) machine; ratios use this process's CPU time (one torch thread), which
-other processes on the machine disturb far less than wall time (also reported). Memory is what the capture stores (torch tensors, counted),
-plus the bound on the transient score chunk. Prints one JSON document.
+other processes on the machine disturb far less than wall time (also reported). Memory is what the
+capture stores (torch tensors, counted), plus the bound on the transient score chunk. Prints one JSON document.
 
 Model: the shipped weights if present, else the newest training export (copied to a temp dir),
 else the default architecture untrained (same cost).

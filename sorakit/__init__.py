@@ -21,6 +21,7 @@ _LAZY = {
     "world": ("sorakit.world", None),
     "probes": ("sorakit.probes", None),
     "attention": ("sorakit.attention", None),
+    "eval": ("sorakit.eval", None),
     "ui": ("sorakit.ui", None),
     "demo": ("sorakit.demo", None),
     "pipeline": ("sorakit.pipeline", None),
@@ -31,7 +32,7 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # let editors and type checkers see the real objects
-    from . import attention, demo, media, pipeline, probes, training, ui, world
+    from . import attention, demo, eval, media, pipeline, probes, training, ui, world
     from .loading import load
     from .media import export, show
     from .recipe import Recipe

@@ -13,6 +13,9 @@ Functions this file calls in other modules (their contract with the CLI):
             physics: sorakit.eval.physics.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> .to_dict(), .table()
             attention: sorakit.eval.attention.localization(pipe, n=int, n_generated=int) -> dict; .tables(dict) -> str
             hidden: sorakit.eval.hidden.run(pipe, n_clips=int) -> object with .to_dict(), .targets, .table(target)
+            autoencoder: diffusers.AutoencoderKL.from_pretrained(folder, use_safetensors=True) -> vae;
+                         sorakit.eval.autoencoder.evaluate_autoencoder(vae, n=int, height=int, width=int,
+                         num_frames=int) -> dict (as JSON)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None)
 Bad input (ValueError, missing files) prints one line to stderr and exits 2.
 """
@@ -91,6 +94,15 @@ def add_eval_parser(sub) -> None:
         suite.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
         tables = "" if suite is qual else " instead of the tables"  # quality has no table form
         suite.add_argument("--json", action="store_true", help=f"print every number as JSON{tables}")
+    # The autoencoder is measured on its own (no pipeline): the parse floor on its reconstructions.
+    vae = ev_sub.add_parser("autoencoder", help="does a video autoencoder keep the physics measurable")
+    vae.add_argument("--vae", required=True, metavar="FOLDER",
+                     help="an AutoencoderKL folder (from `sorakit train autoencoder --export`)")
+    vae.add_argument("--n", type=int, default=64, help="held-out world clips")
+    vae.add_argument("--height", type=int, default=64, help="clip height in pixels")
+    vae.add_argument("--width", type=int, default=64, help="clip width in pixels")
+    vae.add_argument("--frames", type=int, default=24, help="frames per clip")
+    vae.add_argument("--json", action="store_true", help="print every number as JSON instead of the table")
 
 
 def _to_jsonable(obj: Any) -> Any:
@@ -138,6 +150,8 @@ def cmd_world(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.suite == "autoencoder":  # no pipeline: its own loader and table
+        return cmd_eval_autoencoder(args)
     from sorakit.eval import attention, hidden, physics, quality
 
     if args.suite == "quality":  # a dict of shares; JSON is its only form
@@ -155,6 +169,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
         text = "\n\n".join(f"held-out R², ball {t}\n{result.table(t)}" for t in result.targets)
     print(json.dumps(_to_jsonable(result), indent=2, default=str) if text is None or args.json else text)
     return 0
+
+
+def cmd_eval_autoencoder(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if not Path(args.vae).is_dir():
+        raise FileNotFoundError(f"no autoencoder folder at {args.vae}")
+    from diffusers import AutoencoderKL
+
+    from sorakit.eval import autoencoder
+
+    vae = AutoencoderKL.from_pretrained(args.vae, use_safetensors=True)
+    result = autoencoder.evaluate_autoencoder(vae, n=args.n, height=args.height, width=args.width,
+                                              num_frames=args.frames)
+    print(json.dumps(result, indent=2, default=str) if args.json else _autoencoder_table(result))
+    return 0
+
+
+def _autoencoder_table(r: dict) -> str:
+    v, p = r["velocity_error"], r["position_px"]
+    frames, height, width = r["size"]
+    rows = [("clips", f"{r['clips']} of {frames} frames at {height}x{width}"),
+            ("PSNR, all pixels / ball pixels", f"{r['psnr']:.1f} / {r['ball_psnr']:.1f} dB"),
+            ("velocity error, rendered / reconstructed",
+             f"{v['rendered']:.3f} / {v['reconstructed']:.3f} units/s ({v['ratio']:.2f}x)"),
+            ("position error, rendered / reconstructed", f"{p['rendered']:.2f} / {p['reconstructed']:.2f} px"),
+            ("balls found", r["balls_found"]), ("ghost frames", r["ghost_frames"]),
+            ("latent shape", " x ".join(map(str, r["latent_shape"]))),
+            ("encode / decode one clip", f"{r['encode_s']:.3f} / {r['decode_s']:.3f} s ({r['threads']} threads)")]
+    return "\n".join(["| measure | value |", "|---|---|", *(f"| {k} | {val} |" for k, val in rows)])
 
 
 def _eval_pipe(model: str | None):

@@ -50,7 +50,8 @@ def test_recorded_probabilities_reproduce_the_attention_output(tiny_pipe):
     block, seen, probs = tiny_pipe.transformer.blocks[1], {}, {}
     handles = [getattr(block, name).register_forward_hook(
         lambda m, args, out, name=name: seen.__setitem__(name, (args, out))) for name in ("attn1", "attn2")]
-    x, t = torch.randn(1, tiny_pipe.transformer.config.in_channels, 16, 32, 32, generator=torch.Generator().manual_seed(1)), torch.tensor([500.0])
+    x = torch.randn(1, tiny_pipe.transformer.config.in_channels, 16, 32, 32, generator=torch.Generator().manual_seed(1))
+    t = torch.tensor([500.0])
     for head in (0, 1):
         with attention.capture(tiny_pipe, layers=[1], heads=[head], query=[(3, 5, 7), (9, 30, 2)]) as cap:
             tiny_pipe.transformer(x, t, tiny_pipe.encode_text([long]))

@@ -49,9 +49,9 @@ def lab(tmp_path):
     root.mkdir()
     shutil.copy(NOTEBOOK, root)  # the browser autosaves outputs: keep the repo's notebook clean
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "SORAKIT_FAST": os.environ.get("SORAKIT_FAST", "1"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")}
+    env = {**os.environ, "SORAKIT_FAST": os.environ.get("SORAKIT_FAST", "1"),
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"), "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")}
     for plugin, values in SETTINGS.items():  # no news toast, no kernel-picker dialog
         path = tmp_path / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -187,7 +187,8 @@ def test_studio_generate_and_word_heat(chromium, lab):
         page.wait_for_selector(".sorakit-studio .sorakit-cell[data-index='1'] canvas", timeout=120_000)
         page.wait_for_timeout(500)
         cell = page.locator(".sorakit-studio .sorakit-cell[data-index='1'] canvas")
-        grid_px = np.array(cell.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"))
+        grid_px = np.array(cell.evaluate(
+            "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"))
         assert _not_placeholder(grid_px.reshape(-1, 4)) > 0.5 and grid_px.reshape(-1, 4)[:, 3].min() == 255, \
             "the grid clip is not drawn"
         _shot(page, "lab_studio_seed_grid.png")

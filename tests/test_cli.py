@@ -53,7 +53,8 @@ def test_generate_passes_recipe_to_pipeline_and_export(monkeypatch, tmp_path):
     # setitem, not setattr: reading the old value would import the real (heavy) pipeline.
     monkeypatch.setitem(vars(sorakit), "load", lambda *a: FakePipe())
     out = tmp_path / "clip.mp4"
-    assert cli.main(["generate", "a red ball", "--seed", "3", "--steps", "5", "--guidance", "2.5", "--out", str(out)]) == 0
+    args = ["generate", "a red ball", "--seed", "3", "--steps", "5", "--guidance", "2.5", "--out", str(out)]
+    assert cli.main(args) == 0
     assert calls == {"prompt": "a red ball", "steps": 5, "guidance": 2.5, "output_type": "np"}
     recipe = media.read_metadata(out)
     assert recipe.prompt == "a red ball" and recipe.seed == 3 and recipe.model_hash == "fake0001"

@@ -57,7 +57,8 @@ def test_eight_concurrent_jobs(tiny_pipe, queue_size):
             # (bursts used to slip past the bound: see sorakit/demo/queue_guard.py)
             assert 1 + queue_size <= stats["clip"] <= 2 + queue_size
             assert all("Queue is full" in o.detail for o in outcomes if o.kind == "queue_full")
-            assert stats["queue_full_latency_s"]["max"] < stats["clip_latency_s"]["max"]  # refused at once, not after waiting
+            # refused at once, not after waiting
+            assert stats["queue_full_latency_s"]["max"] < stats["clip_latency_s"]["max"]
         # the server is still up and serving after the burst
         assert summary(hammer(app.local_url, jobs=1, timeout=60, first_seed=100, **FAST))["clip"] == 1
     finally:

@@ -1,6 +1,7 @@
 """`sorakit eval SUITE`: each suite calls its sorakit.eval module on the chosen model and prints its
-tables (or JSON). The measurements are faked here; tests/test_probes_model.py, test_attention_evaluate.py
-and test_shipped_quality.py run them for real on the tiny pipeline."""
+tables (or JSON). The pipeline measurements are faked here; tests/test_probes_model.py,
+test_attention_evaluate.py and test_shipped_quality.py run them for real on the tiny pipeline. The
+autoencoder suite runs for real on a tiny untrained autoencoder saved to disk."""
 from __future__ import annotations
 
 import json
@@ -69,3 +70,27 @@ def test_eval_quality_prints_json(monkeypatch, capsys, loaded):
     assert cli.main(["eval", "quality", "--n", "4", "--steps", "2", "--guidance", "3"]) == 0
     assert json.loads(capsys.readouterr().out)["generated"]["colour"] == {"mean": 1.0, "n": 4}
     assert seen == {"n": 4, "steps": 2, "guidance": 3.0}
+
+
+def test_eval_autoencoder_loads_a_folder_and_prints_a_table(tmp_path, capsys):
+    import torch
+
+    from sorakit.autoencoder import build_autoencoder
+
+    torch.manual_seed(0)
+    build_autoencoder(block_out_channels=(8, 8, 8), norm_num_groups=4).save_pretrained(tmp_path / "vae")
+    args = ["eval", "autoencoder", "--vae", str(tmp_path / "vae"), "--n", "1",
+            "--height", "32", "--width", "32", "--frames", "4"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| measure | value |") and "| clips | 1 of 4 frames at 32x32 |" in out
+    assert "| balls found |" in out and "| latent shape | 8 x 4 x 8 x 8 |" in out
+    assert cli.main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["clips"] == 1 and data["size"] == [4, 32, 32] and data["latent_shape"] == [8, 4, 8, 8]
+    assert set(data["velocity_error"]) == {"rendered", "reconstructed", "ratio"}
+
+
+def test_eval_autoencoder_without_the_folder_is_one_line_error(tmp_path, capsys):
+    assert cli.main(["eval", "autoencoder", "--vae", str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err.startswith("sorakit: error: no autoencoder folder")

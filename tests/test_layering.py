@@ -35,3 +35,11 @@ def test_moved_names_resolve_to_sorakit_eval():
 
     assert localization is eval_attention.localization and table is eval_attention.table
     assert split_clips is physics.split_clips
+
+
+def test_sorakit_eval_is_a_lazy_attribute():
+    # `sorakit.eval` works without `import sorakit.eval`, and `import sorakit` alone does not load it.
+    code = ("import sys, sorakit; loaded = 'sorakit.eval' in sys.modules; "
+            "print(loaded, sorakit.eval.__name__, sorakit.eval.physics.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.split() == ["False", "sorakit.eval", "sorakit.eval.physics"]

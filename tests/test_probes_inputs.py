@@ -123,7 +123,8 @@ def test_lucas_kanade_follows_a_chosen_point(clip):
 
 
 def test_cli_probes_an_exported_clip(tmp_path, capsys, clip):
-    path = export(clip.video, tmp_path / "clip.mp4", fps=8, metadata={"prompt": clip.caption, "height": 32, "width": 32, "fps": 8})
+    path = export(clip.video, tmp_path / "clip.mp4", fps=8,
+                  metadata={"prompt": clip.caption, "height": 32, "width": 32, "fps": 8})
     assert cli.main(["probe", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["prompt"] == clip.caption and data["tracker"] == "world"

@@ -25,7 +25,8 @@ def test_notebook_is_stored_without_outputs(name):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code, "a notebook without code"
     dirty = [i for i, c in enumerate(code) if c.get("outputs") or c.get("execution_count") is not None]
-    assert not dirty, f"code cells {dirty} hold outputs or execution counts: strip them (nbstripout or Clear All Outputs)"
+    assert not dirty, (f"code cells {dirty} hold outputs or execution counts: "
+                       f"strip them (nbstripout or Clear All Outputs)")
     assert "widgets" not in nb.get("metadata", {}), "saved widget state: strip it"
 
 
@@ -34,7 +35,8 @@ def test_notebook_conventions(name):
     nb = _load(name)
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     first = "".join(nb["cells"][0]["source"])
-    assert nb["cells"][0]["cell_type"] == "markdown" and first.startswith(f"# {name[:2]}"), "start with a titled narrative"
+    assert nb["cells"][0]["cell_type"] == "markdown" and first.startswith(f"# {name[:2]}"), \
+        "start with a titled narrative"
     source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert 'os.environ.get("SORAKIT_FAST")' in source, "read SORAKIT_FAST so CI can run a smaller, same-path version"
     if name != "06_train_your_own":  # that one loads the model it trains

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 
 import sorakit
 from sorakit import world
-from sorakit.world import COLORS, SCENARIOS, SIZES, Camera, WorldClips, sample_scene, simulate
+from sorakit.world import COLORS, SCENARIOS, Camera, WorldClips, sample_scene, simulate
 from sorakit.world.captions import caption
 from sorakit.world.render import BACKGROUND, FLOOR, HOOP, _static_layer
 
@@ -44,7 +44,8 @@ def test_same_seed_same_clip_in_a_fresh_process():
             "print(hashlib.sha256(c.video.tobytes() + c.caption.encode()).hexdigest())")
     root = str(Path(sorakit.__file__).resolve().parents[1])  # import this sorakit, installed or not
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout.strip()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env).stdout.strip()
     assert out == _digest(world.sample(5, height=48, width=48))
 
 
@@ -162,7 +163,8 @@ def test_captions_state_the_scenes_facts():
 
 
 def test_captions_are_varied():
-    texts = [world.sample(s, scenario="drop", color="red", size="small", bounciness="bouncy").caption for s in range(40)]
+    texts = [world.sample(s, scenario="drop", color="red", size="small", bounciness="bouncy").caption
+             for s in range(40)]
     assert len(set(texts)) >= 10
     assert all("red" in t for t in texts)
 
@@ -221,7 +223,8 @@ def test_track_tolerates_mild_noise():
         assert set(tracks) == set(clip.states.color)
         for i, color in enumerate(clip.states.color):
             ok = _clear_frames(clip, i, cam)
-            errors += list(np.linalg.norm(cam.to_pixels(tracks[color].pos[ok]) - cam.to_pixels(clip.states.pos[ok, i]), axis=-1))
+            diff = cam.to_pixels(tracks[color].pos[ok]) - cam.to_pixels(clip.states.pos[ok, i])
+            errors += list(np.linalg.norm(diff, axis=-1))
     assert np.median(errors) < 0.1 and np.max(errors) < 1.0
 
 

@@ -19,9 +19,9 @@ import torch.nn.functional as F
 from .recorder import Recorder, check_indices
 from .words import normalize
 
-# Chosen by measurement on the shipped model (sorakit/attention/evaluate.py, docs/attention.md),
-# as fractions so they carry over to other depths and step counts: the middle third of the blocks
-# and the last third of the denoising steps.
+# Chosen by measurement on the shipped model (sorakit/eval/attention.py, `sorakit eval attention`;
+# docs/attention.md), as fractions so they carry over to other depths and step counts: the middle
+# third of the blocks and the last third of the denoising steps.
 DEFAULT_LAYERS = (1 / 3, 2 / 3)
 DEFAULT_STEPS = (2 / 3, 1.0)
 
@@ -39,8 +39,9 @@ class Capture(Recorder):
     # --- bookkeeping ------------------------------------------------------------------------------
     def _check_ready(self):
         if not self.records:
-            raise RuntimeError("nothing captured yet: run the pipeline with a text prompt (not prompt_embeds) inside "
-                               "`with attention.capture(pipe) as cap:` (or the steps= you asked for were never reached)")
+            raise RuntimeError("nothing captured yet: run the pipeline with a text prompt (not prompt_embeds) "
+                               "inside `with attention.capture(pipe) as cap:` (or the steps= you asked for were "
+                               "never reached)")
 
     @property
     def words(self) -> list[str]:

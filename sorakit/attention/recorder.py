@@ -17,7 +17,8 @@ from diffusers.models.transformers.transformer_wan import WanAttnProcessor
 from .processors import CallContext, CrossAttentionCapture, SelfAttentionCapture, _Recording
 from .words import merge_words
 
-SUPPORTED = "diffusers' WanTransformer3DModel (sorakit's SpacetimePipeline, WanPipeline, WanImageToVideoPipeline, WanVideoToVideoPipeline)"
+SUPPORTED = ("diffusers' WanTransformer3DModel (sorakit's SpacetimePipeline, WanPipeline, WanImageToVideoPipeline, "
+             "WanVideoToVideoPipeline)")
 
 
 def _transformers(pipe) -> list:
@@ -40,7 +41,8 @@ def check_indices(values, size: int, name: str) -> list[int] | None:
         raise ValueError(f"{name} must be an int or a non-empty list of ints, got {values!r}")
     bad = [v for v in values if not -size <= v < size]
     if bad:
-        raise ValueError(f"{name} {bad} out of range: this model has {size} (valid: 0..{size - 1} or negative from the end)")
+        raise ValueError(f"{name} {bad} out of range: this model has {size} "
+                         f"(valid: 0..{size - 1} or negative from the end)")
     return sorted({v % size for v in values})
 
 
@@ -55,7 +57,8 @@ def check_points(query) -> list[tuple[int, int, int]]:
         points = [query]
     for p in points:
         if not isinstance(p, tuple) or len(p) != 3 or not all(is_int(v) and v >= 0 for v in p):
-            raise ValueError(f"query must be (frame, y, x) or a list of them, non-negative ints in pixels; got {query!r}")
+            raise ValueError(f"query must be (frame, y, x) or a list of them, non-negative ints in pixels; "
+                             f"got {query!r}")
     return [tuple(int(v) for v in p) for p in points]
 
 
@@ -72,7 +75,8 @@ class Recorder:
         if steps is not None:
             steps = [steps] if isinstance(steps, int) else list(steps)
             if not steps or not all(isinstance(s, int) and s >= 0 for s in steps):
-                raise ValueError(f"steps must be non-negative step indices (the denoising steps to record), got {steps!r}")
+                raise ValueError(f"steps must be non-negative step indices (the denoising steps to record), "
+                                 f"got {steps!r}")
         self.steps_recorded = None if steps is None else set(steps)
         self.points = check_points(query)
         self.temporal = bool(temporal)
@@ -116,10 +120,12 @@ class Recorder:
     def _swap(self, attn, cls, layer):
         proc = attn.processor
         if isinstance(proc, _Recording):
-            raise RuntimeError("another attention.capture is already active on this pipeline; leave it before starting one")
+            raise RuntimeError("another attention.capture is already active on this pipeline; "
+                               "leave it before starting one")
         if type(proc) is not WanAttnProcessor:
             raise ValueError(f"attention.capture needs diffusers' WanAttnProcessor on every block, found "
-                             f"{type(proc).__name__}; call pipe.transformer.set_attn_processor(WanAttnProcessor()) first")
+                             f"{type(proc).__name__}; call "
+                             f"pipe.transformer.set_attn_processor(WanAttnProcessor()) first")
         self._originals.append((attn, proc))
         recording = cls(self, layer, proc, self.heads)
         attn.set_processor(recording)
@@ -169,7 +175,8 @@ class Recorder:
         if self.steps_recorded is not None and step not in self.steps_recorded:
             return
         self.row_prompts = prompts
-        ctx = CallContext(rows=torch.tensor(rows, device=hs.device), text_len=[len(self.prompt_ids[j]) for j in prompts],
+        ctx = CallContext(rows=torch.tensor(rows, device=hs.device),
+                          text_len=[len(self.prompt_ids[j]) for j in prompts],
                           grid=self.grid, temporal=self.temporal,
                           queries=torch.tensor(self.query_tokens, device=hs.device) if self.points else None)
         self.records[step] = ctx.record
@@ -184,7 +191,8 @@ class Recorder:
         text = self._text.to(ehs.device, ehs.dtype)
         rows, prompts = [], []
         for b in range(ehs.shape[0]):
-            match = [j for j in range(text.shape[0]) if text.shape[1:] == ehs.shape[1:] and torch.equal(ehs[b], text[j])]
+            match = [j for j in range(text.shape[0])
+                     if text.shape[1:] == ehs.shape[1:] and torch.equal(ehs[b], text[j])]
             if match:
                 rows.append(b)
                 prompts.append(match[0])

@@ -12,7 +12,8 @@ def _colormap(cmap: str):
     try:
         return matplotlib.colormaps[cmap]
     except KeyError:
-        raise ValueError(f"unknown colormap {cmap!r}; use a matplotlib name such as 'inferno', 'jet', 'magma'") from None
+        raise ValueError(f"unknown colormap {cmap!r}; "
+                         f"use a matplotlib name such as 'inferno', 'jet', 'magma'") from None
 
 
 def overlay(video, heat, alpha: float = 0.5, cmap: str = "inferno") -> np.ndarray:

@@ -68,7 +68,8 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
             with gr.Column():
                 prompt = gr.Textbox(label="Prompt", lines=2, elem_id="prompt",
                                     placeholder="a red ball is thrown to the right and bounces twice")
-                negative = gr.Textbox(label="Negative prompt", value="", placeholder="optional: what to steer away from")
+                negative = gr.Textbox(label="Negative prompt", value="",
+                                      placeholder="optional: what to steer away from")
                 with gr.Row():
                     seed = Number(label="Seed", info="the seed used is shown after each run", value=0, precision=0)
                     randomize = gr.Checkbox(label="Randomize seed", value=False)

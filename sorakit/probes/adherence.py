@@ -133,8 +133,9 @@ def _checks(ctx: Context, facts: dict) -> list[dict]:
     if main is None:
         return checks
     if ctx.frames < 3:  # one or two frames show no motion: the motion facts cannot be judged
+        motion = ("direction", "bounces", "bounces_at_most", "outcome", "collision", "wall", "rolls")
         checks += [{"check": k, "expected": facts[k], "observed": "too few frames", "passed": None}
-                   for k in ("direction", "bounces", "bounces_at_most", "outcome", "collision", "wall", "rolls") if k in facts]
+                   for k in motion if k in facts]
         return checks
     if "direction" in facts:
         check("direction", facts["direction"], _direction(main))
@@ -166,7 +167,8 @@ def _adherence(ctx: Context) -> ProbeResult:
     judged = [c for c in checks if c["passed"] is not None]
     metrics = {"facts": facts, "checks": checks}
     if not judged:
-        return skipped(NAME, "nothing in the prompt can be checked on this clip (colours need world-style tracks)", **metrics)
+        return skipped(NAME, "nothing in the prompt can be checked on this clip (colours need world-style tracks)",
+                       **metrics)
     failed = [c for c in judged if not c["passed"]]
     if failed:
         text = "; ".join(f"{c['check']}: expected {c['expected']}, got {c['observed']}" for c in failed[:3])

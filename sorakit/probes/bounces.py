@@ -90,12 +90,13 @@ def _bounces(ctx: Context) -> ProbeResult:
                "restitution_median": float(np.median([c["restitution"] for c in measured])) if measured else None}
     if gaining:
         c = gaining[0]
-        return ProbeResult(NAME, False, f"{c['object']} leaves the {c['kind']} faster than it arrived at frame {c['frame']} "
-                                        f"(restitution {c['restitution']:.2f} > 1: energy from nowhere)", metrics)
+        return ProbeResult(NAME, False, f"{c['object']} leaves the {c['kind']} faster than it arrived at frame "
+                                        f"{c['frame']} (restitution {c['restitution']:.2f} > 1: energy from nowhere)",
+                           metrics)
     if unexplained:
         c = unexplained[0]
-        return ProbeResult(NAME, False, f"{c['object']} changes velocity by {c['velocity_change']:.1f} units/s at frame "
-                                        f"{c['frame']} with nothing to hit", metrics)
+        return ProbeResult(NAME, False, f"{c['object']} changes velocity by {c['velocity_change']:.1f} units/s at "
+                                        f"frame {c['frame']} with nothing to hit", metrics)
     if not measured:
         return skipped(NAME, "no bounce with free flight on both sides to measure", **metrics)
     es = ", ".join(f"{c['restitution']:.2f} ({c['kind']}, frame {c['frame']})" for c in measured[:4])

@@ -2,11 +2,12 @@
 
 From the first `given` frames estimate every ball's initial state (position, velocity, radius),
 take each ball's restitution (a material property, not a state) from its measured bounces, else
-identify it by the rollout that best matches the whole track (grid search), put the balls in a scene (`world.with_balls`, the hoop found in the pixels), roll `world.simulate`
-forward and compare (phyworld, Kang et al. 2024): the velocity error in world units/s between
-central differences of the tracked positions and the simulator's velocities, on the frames after
-`given`, and its ratio to the ground-truth parse floor (the same error for `world.track()` on
-rendered ground truth: nothing parsed from pixels can do better). Samples within a frame of a
+identify it by the rollout that best matches the whole track (grid search), put the balls in a scene
+(`world.with_balls`, the hoop found in the pixels), roll `world.simulate` forward and compare
+(phyworld, Kang et al. 2024): the velocity error in world units/s between central differences
+of the tracked positions and the simulator's velocities, on the frames after `given`, and its ratio
+to the ground-truth parse floor (the same error for `world.track()` on rendered ground truth:
+nothing parsed from pixels can do better). Samples within a frame of a
 contact in the simulation, or with a ball partly outside the image or touching another, are left
 out as the floor leaves them out. Given the true `scene` (evaluation against known clips), its
 own simulation is the reference instead of an estimate.
@@ -42,7 +43,8 @@ def measure_parse_floor(n: int = 200, seed: int = 0, **kwargs) -> float:
 def _measured_restitution(ctx: Context, name: str) -> float | None:
     from .bounces import bounces
 
-    mine = [c["restitution"] for c in bounces(ctx).metrics.get("contacts", []) if c["object"] == name and "restitution" in c]
+    mine = [c["restitution"] for c in bounces(ctx).metrics.get("contacts", [])
+            if c["object"] == name and "restitution" in c]
     return float(np.clip(np.median(mine), 0, 1)) if mine else None
 
 
@@ -104,7 +106,8 @@ def _usable(traj: world.Trajectory, radius: np.ndarray, cam: world.Camera, i: in
     impacts = traj.impacts if traj.impacts is not None else np.zeros((frames, len(radius)))
     px = cam.to_pixels(traj.pos)
     r = radius * cam.scale
-    ok = (px[:, i, 0] - r[i] >= 0) & (px[:, i, 0] + r[i] <= cam.width) & (px[:, i, 1] - r[i] >= 0) & (px[:, i, 1] + r[i] <= cam.height)
+    ok = ((px[:, i, 0] - r[i] >= 0) & (px[:, i, 0] + r[i] <= cam.width)
+          & (px[:, i, 1] - r[i] >= 0) & (px[:, i, 1] + r[i] <= cam.height))
     for j in range(len(radius)):
         if j != i:
             ok &= np.linalg.norm(px[:, i] - px[:, j], axis=-1) - r[i] - r[j] > 1.0
@@ -128,7 +131,8 @@ def consistency(video, fps=None, given: int = 4, scene: world.Scene | None = Non
 def _reference(ctx: Context, given: int, scene: world.Scene | None):
     if scene is not None:
         if abs(scene.fps - ctx.fps) > 1e-6 or scene.num_frames != ctx.frames:
-            raise ValueError(f"scene has {scene.num_frames} frames at {scene.fps} fps, the clip {ctx.frames} at {ctx.fps}")
+            raise ValueError(f"scene has {scene.num_frames} frames at {scene.fps} fps, "
+                             f"the clip {ctx.frames} at {ctx.fps}")
         return scene, [b.color for b in scene.balls], {"reference": "true scene"}
     balls, names, how = estimate_balls(ctx, given)
     base = world.Scene(seed=0, scenario="estimated", balls=tuple(balls), gravity=ctx.gravity, hoop=ctx.hoop,
@@ -142,7 +146,8 @@ def _reference(ctx: Context, given: int, scene: world.Scene | None):
 
 def _consistency(ctx: Context, given: int, scene: world.Scene | None) -> ProbeResult:
     if ctx.frames < given + 3:
-        return skipped(NAME, f"needs at least {given + 3} frames ({given} to estimate from, 3 to score), the clip has {ctx.frames}")
+        return skipped(NAME, f"needs at least {given + 3} frames ({given} to estimate from, 3 to score), "
+                             f"the clip has {ctx.frames}")
     if not ctx.motions and scene is None:
         return skipped(NAME, "no object tracked")
     ref_scene, names, info = _reference(ctx, given, scene)
@@ -150,7 +155,7 @@ def _consistency(ctx: Context, given: int, scene: world.Scene | None) -> ProbeRe
         return skipped(NAME, "no object is visible in the first frame to start the simulation from")
     traj = world.simulate(ref_scene)
     radius = np.array([b.radius for b in ref_scene.balls])
-    errors, speeds, pos_err, missing = [], [], [], []
+    errors, speeds, missing = [], [], []
     per_frame = np.full((ctx.frames, len(names)), np.nan)
     for i, name in enumerate(names):
         m = ctx.motions.get(name)
@@ -169,11 +174,13 @@ def _consistency(ctx: Context, given: int, scene: world.Scene | None) -> ProbeRe
     same_clip = (*ctx.video.shape[1:3], ctx.fps) == FLOOR_CLIP
     metrics = {**info, "given": given, "parse_floor": PARSE_FLOOR, "floor_measured_at": "32x32, 8 fps",
                "samples": len(errors), "missing": missing,
-               "position_error": position, "position_error_mean": float(np.nanmean(scored)) if np.isfinite(scored).any() else None,
+               "position_error": position,
+               "position_error_mean": float(np.nanmean(scored)) if np.isfinite(scored).any() else None,
                "position_error_final": float(scored[-1]) if np.isfinite(scored[-1]) else None}
     data = {"simulated": {n: traj.pos[:, i] for i, n in enumerate(names)}}
     if missing and len(missing) == len(names):
-        return ProbeResult(NAME, False, f"none of the simulated objects ({', '.join(missing)}) is in the clip", metrics, data)
+        return ProbeResult(NAME, False, f"none of the simulated objects ({', '.join(missing)}) is in the clip",
+                           metrics, data)
     if not errors:
         return ProbeResult(NAME, None, "no frame away from contacts to compare velocities on", metrics, data)
     err = float(np.mean(errors))

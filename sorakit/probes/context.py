@@ -61,7 +61,8 @@ def unmet(ctx: Context, name: str, frames: int = 1, objects: int = 0):
     if ctx.frames < frames:
         return skipped(name, f"needs at least {frames} frames, the clip has {ctx.frames}")
     if len(ctx.motions) < objects:
-        return skipped(name, "no object tracked" if not ctx.motions else f"needs {objects} objects, the clip has {len(ctx.motions)}")
+        return skipped(name, "no object tracked" if not ctx.motions
+                       else f"needs {objects} objects, the clip has {len(ctx.motions)}")
     return None
 
 

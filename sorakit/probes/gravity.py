@@ -62,7 +62,8 @@ def _gravity(ctx: Context) -> ProbeResult:
     ok = abs(rel) <= REL_TOL and abs(ax) <= REL_TOL * ref and residual_px <= MAX_RESIDUAL_PX
     frames_used = int(sum(len(s) for s in segs))
     if ok:
-        reason = f"g = {g:.2f} (reference {ref:.2f}, {rel:+.1%}), residual {residual_px:.2f} px over {len(segs)} free-flight segment(s)"
+        reason = (f"g = {g:.2f} (reference {ref:.2f}, {rel:+.1%}), residual {residual_px:.2f} px "
+                  f"over {len(segs)} free-flight segment(s)")
     elif abs(rel) > REL_TOL:
         direction = "upward" if g < 0 else ("too weak" if g < ref else "too strong")
         reason = f"g = {g:.2f} is {direction}: reference {ref:.2f} ({rel:+.0%}, allowed ±{REL_TOL:.0%})"
@@ -75,6 +76,7 @@ def _gravity(ctx: Context) -> ProbeResult:
         local = seg % ctx.frames
         curves.setdefault(owner, []).append((local, np.array([fy.value(k, t[f]) for f in seg])))
     return ProbeResult(NAME, ok, reason, {
-        "g": g, "g_reference": ref, "relative_error": rel, "g_spread": float(np.std(per_segment)) if len(per_segment) > 1 else None,
+        "g": g, "g_reference": ref, "relative_error": rel,
+        "g_spread": float(np.std(per_segment)) if len(per_segment) > 1 else None,
         "horizontal_accel": ax, "residual_px": residual_px, "segments": len(segs), "frames_used": frames_used,
     }, {"curves": curves})

@@ -48,7 +48,8 @@ def _teleports(ctx: Context, name: str) -> list[dict]:
         if 0 <= c < n and m.present[c]:
             steps.append(np.linalg.norm(m.pos[b] - m.pos[c]))
         speed = max(steps) / dt
-        return float(np.linalg.norm(m.pos[f] - (2 * m.pos[a] - m.pos[b] + accel))), float(2 * (speed + g * dt) * dt + TELEPORT_SLACK)
+        return (float(np.linalg.norm(m.pos[f] - (2 * m.pos[a] - m.pos[b] + accel))),
+                float(2 * (speed + g * dt) * dt + TELEPORT_SLACK))
 
     def jumped(checks, edge: bool) -> bool:
         checks = [c for c in checks if c is not None]
@@ -129,4 +130,5 @@ def _persistence(ctx: Context) -> ProbeResult:
     if found:
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
         return ProbeResult(NAME, False, _describe(found[0]) + more, metrics)
-    return ProbeResult(NAME, True, f"{len(ctx.motions)} object(s) stay whole, keep size and colour, move continuously", metrics)
+    return ProbeResult(NAME, True, f"{len(ctx.motions)} object(s) stay whole, keep size and colour, move continuously",
+                       metrics)

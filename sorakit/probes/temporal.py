@@ -39,8 +39,8 @@ def _background(ctx: Context) -> np.ndarray:
 def dynamic_degree(video) -> np.ndarray:
     """(F-1,) mean of the top 5% Farneback flow magnitudes per frame pair, pixels per frame."""
     frames, height, width = video.shape[:3]
-    gray = [cv2.resize(cv2.cvtColor((f * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY), (width * UPSCALE, height * UPSCALE),
-                       interpolation=cv2.INTER_CUBIC) for f in video]
+    gray = [cv2.resize(cv2.cvtColor((f * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY),
+                       (width * UPSCALE, height * UPSCALE), interpolation=cv2.INTER_CUBIC) for f in video]
     out = []
     for a, b in zip(gray, gray[1:]):
         flow = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 2, 9, 2, 5, 1.1, 0)
@@ -70,5 +70,6 @@ def _temporal(ctx: Context) -> ProbeResult:
                "flow_top5_px": motion, "dynamic_degree_px": float(np.median(motion)), "dynamic": dynamic}
     ok = flicker <= MAX_FLICKER
     state = "moving" if dynamic else "nearly static"
-    text = f"background flicker {flicker:.4f} (allowed {MAX_FLICKER}), {state}: top-5% flow {np.median(motion):.2f} px/frame"
+    text = (f"background flicker {flicker:.4f} (allowed {MAX_FLICKER}), {state}: "
+            f"top-5% flow {np.median(motion):.2f} px/frame")
     return ProbeResult(NAME, ok, text, metrics, {"flow": motion})

@@ -43,7 +43,8 @@ def track(video, method: str = "auto") -> tuple[dict[str, world.Track], str]:
     return track_generic(video), "generic"
 
 
-def track_generic(video, threshold: float = 0.12, min_area: float = 2.0, max_jump: float = 3.0) -> dict[str, world.Track]:
+def track_generic(video, threshold: float = 0.12, min_area: float = 2.0,
+                  max_jump: float = 3.0) -> dict[str, world.Track]:
     """Moving things against a static background, for videos outside the world's palette.
 
     Background = per-pixel temporal median, so an object that rests for more than half of the clip
@@ -115,8 +116,8 @@ def track_point(video, frame: int, y: float, x: float, upscale: int = 4) -> Poin
         raise ValueError(f"frame must be an integer in [0, {frames - 1}], got {frame!r}")
     if not (np.isfinite(y) and np.isfinite(x) and 0 <= y < height and 0 <= x < width):
         raise ValueError(f"(y, x) must lie inside the {height}x{width} frame, got ({y!r}, {x!r})")
-    gray = [cv2.resize(cv2.cvtColor((f * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY), (width * upscale, height * upscale),
-                       interpolation=cv2.INTER_CUBIC) for f in video]
+    gray = [cv2.resize(cv2.cvtColor((f * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY),
+                       (width * upscale, height * upscale), interpolation=cv2.INTER_CUBIC) for f in video]
     pixel = np.full((frames, 2), np.nan)
     pixel[frame] = (y, x)
     lk = dict(winSize=(15, 15), maxLevel=2, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))

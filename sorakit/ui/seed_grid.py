@@ -92,7 +92,8 @@ class SeedGrid(StaticFallback, W.VBox):
             gens: list[Generation] = []
             for r in recipes:
                 done_before = self.progress.value
-                gens.append(self.runner(self.pipe, r, on_step=lambda d, _n, b=done_before: setattr(self.progress, "value", b + d)))
+                gens.append(self.runner(self.pipe, r,
+                                        on_step=lambda d, _n, b=done_before: setattr(self.progress, "value", b + d)))
                 self.status.value = f"{len(gens)}/{len(recipes)} clips"
             self._show(gens)
             self.progress.bar_style = "success"

@@ -81,4 +81,5 @@ class Studio(StaticFallback, W.VBox):
     def _fallback(self):
         if self.generation is None:
             return None, None
-        return clip_html(self.generation.video, self.generation.fps, self.generation.recipe.prompt), self.generation.video
+        gen = self.generation
+        return clip_html(gen.video, gen.fps, gen.recipe.prompt), gen.video

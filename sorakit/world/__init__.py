@@ -3,13 +3,26 @@
 scene -> simulate -> render -> captions; `sample()` bundles them into a Clip with ground truth,
 `track()` parses any clip back into per-object tracks.
 """
-from .clip import Clip, States, clip_of, sample
 from .captions import mirror_caption
+from .clip import Clip, States, clip_of, sample
 from .dataset import WorldClips, to_model_space, with_mirrors
 from .parse_floor import parse_floor
 from .preview import preview
 from .render import Camera, render
-from .scene import BOUNCINESS, COLORS, DIRECTIONS, GRAVITY, OUTCOMES, SCENARIOS, SIZES, Ball, Hoop, Scene, sample_scene, with_balls
+from .scene import (
+    BOUNCINESS,
+    COLORS,
+    DIRECTIONS,
+    GRAVITY,
+    OUTCOMES,
+    SCENARIOS,
+    SIZES,
+    Ball,
+    Hoop,
+    Scene,
+    sample_scene,
+    with_balls,
+)
 from .simulate import Event, Trajectory, simulate
 from .track import Track, coverage, track
 

@@ -15,7 +15,8 @@ from .simulate import Trajectory
 
 # Public: the adherence probe reads captions back with the same words.
 BOUNCE_WORDS = {1: "once", 2: "twice", 3: "three times"}
-SIZE_SYNONYMS = {"small": ["small", "little", "tiny"], "medium": ["medium", "medium-sized", ""], "large": ["large", "big", "huge"]}
+SIZE_SYNONYMS = {"small": ["small", "little", "tiny"], "medium": ["medium", "medium-sized", ""],
+                 "large": ["large", "big", "huge"]}
 
 
 _MIRRORED = {"left": "right", "right": "left"}
@@ -43,7 +44,8 @@ def _bounces(rng, traj: Trajectory, obj: int, bounciness: str | None) -> str:
     if bounciness == "dead" and n <= 1:
         return _pick(rng, ["and lands with a thud", "and hits the floor without bouncing back up", "and lands dead"])
     times = BOUNCE_WORDS.get(n, "several times")
-    return _pick(rng, [f"and bounces {times}", f"and bounces {times} on the floor", f"and hits the floor, bouncing {times}"])
+    return _pick(rng, [f"and bounces {times}", f"and bounces {times} on the floor",
+                       f"and hits the floor, bouncing {times}"])
 
 
 def caption(scene: Scene, traj: Trajectory) -> str:
@@ -70,7 +72,8 @@ def caption(scene: Scene, traj: Trajectory) -> str:
         text = _pick(rng, [
             f"{_ball(rng, a)} and {_ball(rng, c)} fly toward each other" + (" and collide" if hit else ""),
             f"{_ball(rng, a)} and {_ball(rng, c)} " + ("collide in mid-air" if hit else "fly toward each other"),
-            f"two balls, one {a.color} and one {c.color}, " + ("crash into each other" if hit else "fly toward each other"),
+            f"two balls, one {a.color} and one {c.color}, "
+            + ("crash into each other" if hit else "fly toward each other"),
         ])
     elif scene.scenario == "hoop":
         throw = _pick(rng, [f"is thrown to the {d} at the hoop", f"is shot at the hoop on the {d}",

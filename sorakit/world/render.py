@@ -50,11 +50,11 @@ def _static_layer(scene: Scene, cam: Camera) -> np.ndarray:
     floor = np.clip(rows + 0.5 - cam.floor_row, 0, 1)[..., None]
     img = img * (1 - floor) + FLOOR * floor
     if scene.hoop is not None:
-        (l, r) = cam.to_pixels(np.array(scene.hoop.rims))
+        (left, right) = cam.to_pixels(np.array(scene.hoop.rims))
         half = max(scene.hoop.rim_radius * cam.scale, 0.5)
         drop = np.array([0.0, 0.9 * cam.scale])  # net: two lines hanging inward below the rim
         inset = np.array([0.35 * cam.scale, 0.0])
-        parts = [(l, r), (l, l + drop + inset), (r, r + drop - inset)]
+        parts = [(left, right), (left, left + drop + inset), (right, right + drop - inset)]
         cover = np.zeros_like(cols)
         for (a, b), w in zip(parts, (half, 0.4 * half, 0.4 * half)):
             cover = np.maximum(cover, np.clip(w + 0.5 - _segment_distance(cols, rows, a, b), 0, 1))
