@@ -37,17 +37,17 @@ peak_rss_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 # training throughput with the shipped recipe (batch 16, bf16 autocast), a few steps
 from sorakit.training import TrainConfig  # noqa: E402  (after the load timing on purpose)
-from sorakit.training.loop import training_loss  # noqa: E402
+from sorakit.training.loop import training_loss, use_bf16  # noqa: E402
 
 cfg = TrainConfig()
 model = pipe.transformer.train()
 opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
 video = torch.rand(cfg.batch_size, 3, cfg.num_frames, cfg.height, cfg.width) * 2 - 1
 context = pipe.encode_text([prompt] * cfg.batch_size)
-step_s = []
+step_s, bf16 = [], use_bf16(cfg.bf16, torch.device("cpu"))
 for i in range(4):
     t0 = time.perf_counter()
-    loss = training_loss(model, video, context, torch.Generator().manual_seed(i), cfg.prefix_prob, cfg.bf16)
+    loss = training_loss(model, video, context, torch.Generator().manual_seed(i), cfg.prefix_prob, bf16)
     opt.zero_grad()
     loss.backward()
     opt.step()

@@ -182,3 +182,14 @@ def test_checkpoint_with_fewer_inputs_warm_starts_the_same_function(tmp_path):
                               (new.condition_embedder.text_embedder.linear_1.weight, slice(384, None))):
         moments = new_opt.state[param]["exp_avg"]
         assert moments.shape == param.shape and not moments[:, new_inputs].any()
+
+
+def test_bf16_auto_follows_the_hardware():
+    from sorakit.training.loop import use_bf16
+
+    cpu = torch.device("cpu")
+    assert use_bf16("on", cpu) and not use_bf16("off", cpu) and use_bf16(True, cpu)
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert use_bf16("auto", cpu) == native
+    with pytest.raises(ValueError, match="bf16 must be"):
+        use_bf16("fast", cpu)

@@ -10,7 +10,8 @@ from .loop import TrainConfig, train
 
 HELP = {"device": "where to train: auto (CUDA when torch sees a GPU, else CPU), cpu, cuda, cuda:N",
         "vae": "an autoencoder folder (from `sorakit train autoencoder --export`): train on its latents",
-        "frame_noise": "share of clips with a noise level per frame (diffusion forcing)"}
+        "frame_noise": "share of clips with a noise level per frame (diffusion forcing)",
+        "bf16": "bf16 autocast: auto (where the hardware runs it natively), on, off"}
 
 
 def add_config_args(parser: argparse.ArgumentParser, config_class, skip=("transformer", "autoencoder")) -> None:
