@@ -7,6 +7,15 @@ that explains it best. Without that, the faint anti-aliased rim of a blue ball (
 is explained almost as well by cyan or purple, which gave ghost tracks of absent colours and
 pulled centroids by pixels. The coverage-weighted centroid gives sub-pixel positions on
 anti-aliased renders.
+
+Decoded and generated clips are not drawn exactly: a background tinted by a few hundredths is
+explained as a faint wash of some colour over the whole frame, whose summed coverage passes for a
+ball (a ghost track) and, where it touches a ball of that colour, drags its centroid. So each
+frame's own background (the median of its upper two thirds, where the floor never is) stands in for
+the drawn one when it is close to it, and coverage below COVERAGE_FLOOR is noise. On rendered
+clips both change nothing measurable (the 32-pixel parse floor moves from 0.0246 to 0.0250 units/s
+on 24 clips); through the video autoencoder they cut ghost frames from 403 to 26 of 576 and the
+velocity error by 40 %.
 """
 from __future__ import annotations
 
@@ -33,22 +42,35 @@ class Track:
 
 
 _SCENERY = (FLOOR, HOOP)  # static things drawn over the background that are not objects
+COVERAGE_FLOOR = 0.02  # coverage below this is a tint, not part of an object
+BACKGROUND_DRIFT = 0.1  # a frame's background further than this from the drawn one is not trusted
+
+
+def frame_backgrounds(video: np.ndarray) -> np.ndarray:
+    """(F, 3): each frame's background colour as it came out (rendered: exactly BACKGROUND)."""
+    video = np.asarray(video, np.float32)
+    top = video[:, : max(1, 2 * video.shape[1] // 3)].reshape(len(video), -1, 3)
+    seen = np.median(top, axis=1)
+    close = np.abs(seen - BACKGROUND).max(-1, keepdims=True) < BACKGROUND_DRIFT
+    return np.where(close, seen, BACKGROUND).astype(np.float32)
 
 
 def _explain(video: np.ndarray, rgbs, tolerance: float) -> np.ndarray:
     """(K, F, H, W): coverage of each of `rgbs`, each pixel given to the one that explains it best.
 
-    The scenery colours compete too (their coverage is not returned).
+    The scenery colours compete too (their coverage is not returned). Colours are measured from each
+    frame's own background, shifted by its tint like the rest of the frame.
     """
     axes = np.asarray(list(rgbs) + list(_SCENERY), np.float32) - BACKGROUND
     norm2 = (axes * axes).sum(1)
-    rel = np.asarray(video, np.float32) - BACKGROUND
+    rel = np.asarray(video, np.float32) - frame_backgrounds(video)[:, None, None, :]
     dot = rel @ axes.T  # (F, H, W, K)
     alpha = np.clip(dot / norm2, 0, 1)
     # |rel - alpha axis|^2 without building the (F, H, W, K, 3) differences
     residual2 = (rel * rel).sum(-1, keepdims=True) - alpha * (2 * dot - alpha * norm2)
     best = residual2.argmin(-1)
     ok = np.take_along_axis(residual2, best[..., None], -1)[..., 0] < tolerance**2
+    ok &= np.take_along_axis(alpha, best[..., None], -1)[..., 0] >= COVERAGE_FLOOR
     out = np.zeros((len(rgbs),) + best.shape, np.float32)
     for k in range(len(rgbs)):
         hit = ok & (best == k)
