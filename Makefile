@@ -12,7 +12,7 @@ BENCHMARKS := $(wildcard benchmarks/*.py)
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test test-full lint bench install clean train
+.PHONY: lab test test-full lint bench install clean train train-latent
 
 lab: $(STAMP)
 	mkdir -p notebooks
@@ -48,6 +48,15 @@ train: $(STAMP)
 	test -f runs/shipped/checkpoint.safetensors || cp $(RESUME) runs/shipped/checkpoint.safetensors
 	nohup $(PY) -m sorakit.cli train --out runs/shipped --steps 12000 --decay-steps 1000 --sample-every 250 --threads 2 >> runs/shipped.log 2>&1 &
 	@echo "training in the background: tail -f runs/shipped.log"
+
+# The latent model (64x64, 24 frames) on the committed autoencoder's latents; resumes from
+# runs/latent/checkpoint.safetensors when it exists (hours on a CPU; logs to runs/latent.log).
+train-latent: $(STAMP)
+	mkdir -p runs/latent
+	nohup $(PY) -m sorakit.cli train --vae checkpoints/autoencoder --out runs/latent --height 64 --width 64 \
+		--num-frames 24 --batch-size 8 --heads 3 --layers 6 --frame-noise 0.5 --sample-every 200 \
+		--checkpoint-every 50 --steps 4000 --threads 2 >> runs/latent.log 2>&1 &
+	@echo "training in the background: tail -f runs/latent.log"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
