@@ -144,3 +144,14 @@ def test_evaluate_autoencoder_reports_physics_cost():
     assert report["latent_shape"] == [8, 4, 8, 8]
     assert report["velocity_error"]["ratio"] > 1  # an untrained autoencoder loses the balls
     assert {"psnr", "ball_psnr", "balls_found", "ghost_frames", "encode_s", "decode_s"} <= set(report)
+
+
+def test_attention_maps_of_a_latent_model_come_back_at_pixel_resolution(latent_run):
+    from sorakit import attention
+
+    pipe = sorakit.load(latent_run, device="cpu")
+    with attention.capture(pipe, query=(2, 20, 12)) as cap:
+        pipe("a red ball", num_inference_steps=2, generator=torch.Generator().manual_seed(0))
+    heat = cap.word_map("red")
+    assert heat.shape == (6, 32, 32) and np.isfinite(heat).all() and heat.max() == 1
+    assert cap.query_map(2, 20, 12).shape == (6, 32, 32)
