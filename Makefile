@@ -49,10 +49,12 @@ train: $(STAMP)
 	nohup $(PY) -m sorakit.cli train --out runs/shipped --steps 12000 --decay-steps 1000 --sample-every 250 --threads 2 >> runs/shipped.log 2>&1 &
 	@echo "training in the background: tail -f runs/shipped.log"
 
-# The latent model (64x64, 24 frames) on the committed autoencoder's latents; resumes from
-# runs/latent/checkpoint.safetensors when it exists (hours on a CPU; logs to runs/latent.log).
+# The latent model (64x64, 24 frames) on the committed autoencoder's latents, continued from the
+# committed slim resume checkpoint (bf16 weights, AdamW restarts; hours on a CPU; logs to runs/latent.log).
+LATENT_RESUME := checkpoints/latent-resume.safetensors
 train-latent: $(STAMP)
 	mkdir -p runs/latent
+	test -f runs/latent/checkpoint.safetensors || cp $(LATENT_RESUME) runs/latent/checkpoint.safetensors
 	nohup $(PY) -m sorakit.cli train --vae checkpoints/autoencoder --out runs/latent --height 64 --width 64 \
 		--num-frames 24 --batch-size 8 --heads 3 --layers 6 --frame-noise 0.5 --sample-every 200 \
 		--checkpoint-every 50 --steps 4000 --threads 2 >> runs/latent.log 2>&1 &

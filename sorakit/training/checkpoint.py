@@ -63,5 +63,19 @@ def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple
         if k.startswith("opt."):
             _, idx, key = k.split(".", 2)
             state.setdefault(int(idx), {})[key] = v
-    optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
+    if state:  # a slim checkpoint has none: AdamW starts fresh (the learning rate re-warms on resume)
+        optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
     return int(meta["step"]), json.loads(meta["config"])
+
+
+def write_slim(src, dst) -> dict:
+    """A resume checkpoint small enough to commit: weights and EMA in bfloat16, no AdamW moments
+    (a third of the size). Loading casts back to the model's dtype."""
+    from safetensors import safe_open
+
+    with safe_open(src, "pt") as f:
+        meta = dict(f.metadata())
+    tensors = {k: v.to(torch.bfloat16) if v.is_floating_point() else v
+               for k, v in load_file(src).items() if not k.startswith("opt.")}
+    save_file(tensors, dst, metadata={**meta, "slim": "1"})
+    return {"tensors": len(tensors), "step": int(meta["step"])}
