@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from .. import world
 from ..autoencoder import AUTOENCODER_CONFIG, build_autoencoder
 from .checkpoint import load_checkpoint, save_checkpoint
-from .loop import _ema_update
+from .loop import _lr_at, _optimizer_step
 from .process_state import restored_process_state
 
 
@@ -85,12 +85,6 @@ def autoencoder_loss(vae, frames: torch.Tensor, balls: torch.Tensor, cfg: Autoen
     return mse + cfg.kl_weight * kl, {"mse": mse.item(), "kl": kl.item(), "ball_mse": ball_mse.item()}
 
 
-def _lr_at(step: int, cfg: AutoencoderConfig, start: int) -> float:
-    warm = min(1.0, (step - start + 1) / cfg.warmup)
-    cool = min(1.0, (cfg.steps - step) / cfg.decay_steps) if cfg.decay_steps > 0 else 1.0
-    return cfg.lr * warm * max(cool, 0.0)
-
-
 def train_autoencoder(cfg: AutoencoderConfig, resume: bool = True) -> dict:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -115,11 +109,7 @@ def train_autoencoder(cfg: AutoencoderConfig, resume: bool = True) -> dict:
                 g["lr"] = _lr_at(step, cfg, start)
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             loss, parts = autoencoder_loss(model, frames, balls, cfg, gen)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            _ema_update(ema, model, step, cfg.ema_decay)
+            grad_norm = _optimizer_step(model, ema, opt, loss, step, cfg.ema_decay)
             step += 1
             history.append(parts["ball_mse"])
             bar.update()
@@ -131,6 +121,7 @@ def train_autoencoder(cfg: AutoencoderConfig, resume: bool = True) -> dict:
                 save_checkpoint(ckpt, model, ema, opt, step, asdict(cfg))
                 ema.save_pretrained(out / "vae", safe_serialization=True)
         bar.close()
+        log.close()
     return {"step": step, "ball_mse_last": float(np.mean(history[-50:])) if history else None}
 
 
