@@ -18,6 +18,7 @@ import math
 import os
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -127,10 +128,30 @@ def export(video: Any, path: str | os.PathLike, fps: float | None = None,
     recipe = _clip_recipe(recipe, frames, fps)
     comment = None if recipe is None else _recipe_json(recipe)
     path.parent.mkdir(parents=True, exist_ok=True)
-    (_write_mp4 if suffix == ".mp4" else _write_gif)(_upscale(frames, scale), path, fps, comment)
-    if comment is not None:
-        _sidecar(path).write_text(comment + "\n", encoding="utf-8")
+    write = _write_mp4 if suffix == ".mp4" else _write_gif
+    _replace_atomically(path, lambda tmp: write(_upscale(frames, scale), tmp, fps, comment))
+    sidecar = _sidecar(path)
+    if comment is None:
+        sidecar.unlink(missing_ok=True)  # an older export's recipe would describe another clip
+    else:
+        _replace_atomically(sidecar, lambda tmp: tmp.write_text(comment + "\n", encoding="utf-8"))
     return path
+
+
+def _replace_atomically(path: Path, write) -> None:
+    """`write(tmp)` to a temporary file beside `path`, then rename it over `path`.
+
+    A kill or an error mid-write leaves the previous file whole (os.replace is atomic on one file
+    system); the temporary file keeps the suffix so ffmpeg and PIL pick the format from it.
+    """
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")  # created as usual (umask)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _as_recipe(recipe: Recipe | Mapping[str, Any] | None, metadata: Mapping[str, Any] | None) -> Recipe | None:
