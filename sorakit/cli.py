@@ -17,6 +17,7 @@ Functions this file calls in other modules (their contract with the CLI):
                          sorakit.eval.autoencoder.evaluate_autoencoder(vae, n=int, height=int, width=int,
                          num_frames=int) -> dict (as JSON)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None)
+  sweep     sorakit.sweep.cli: add_sweep_parser(subparsers) and cmd_sweep(args) -> int (its own options)
 Bad input (ValueError, missing files) prints one line to stderr and exits 2.
 """
 
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     world.add_argument("--seed", type=int, default=0)
 
     add_eval_parser(sub)
+    _add_sweep_parser(sub)
 
     demo = sub.add_parser("demo", help="start the Gradio demo")
     demo.add_argument("--host", default="127.0.0.1")
@@ -210,6 +212,18 @@ def _eval_pipe(model: str | None):
     return pipe
 
 
+def _add_sweep_parser(sub) -> None:  # its options live beside the sweep (sorakit/sweep/cli.py)
+    from sorakit.sweep.cli import add_sweep_parser
+
+    add_sweep_parser(sub)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sorakit.sweep.cli import cmd_sweep as run
+
+    return run(args)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sorakit import demo
 
@@ -224,7 +238,8 @@ def cmd_train(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"generate": cmd_generate, "probe": cmd_probe, "world": cmd_world, "eval": cmd_eval, "demo": cmd_demo}
+COMMANDS = {"generate": cmd_generate, "probe": cmd_probe, "world": cmd_world, "eval": cmd_eval, "demo": cmd_demo,
+            "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,6 +26,7 @@ class Limits:
     fps: tuple[float, float] = (1.0, 120.0)
     video_tokens: int = 16384  # per clip; beyond this a CPU sample takes minutes and GBs
     videos_per_prompt: tuple[int, int] = (1, 64)
+    sweep_cells: int = 1_000_000  # one sweep's grid: its cell list and table stay well under a GB
     image_side: tuple[int, int] = (16, 4096)  # an uploaded first frame, before resizing to the model's size
     image_aspect: float = 4 / 3  # longest / shortest side; the model's frames are square
 

@@ -1,0 +1,212 @@
+"""sorakit.sweep: a grid run once in this process (stopped part-way, then resumed) and once by
+`accelerate launch` with 2 processes; both must make every cell exactly once and the same clips."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from sorakit.pipeline import SpacetimePipeline
+from sorakit.sweep import read_table, store, sweep
+
+PROMPTS = ["a red ball bounces twice", "a blue ball is thrown to the left"]
+SEEDS = [0, 1, 2]
+GUIDANCE = [1.0, 4.0]
+TINY = {"steps": 2, "frames": 8}  # seconds per cell on a CPU, yet every probe has frames to look at
+CELLS = len(PROMPTS) * len(SEEDS) * len(GUIDANCE)  # 12
+STOP_AFTER = 5
+
+
+class Calls:
+    """Counts pipeline calls (prompt, seed, guidance); raises KeyboardInterrupt after `stop` of them."""
+
+    def __init__(self):
+        self.made, self.stop = [], None
+        self.original = SpacetimePipeline.__call__
+
+    def __call__(self, pipe, *args, **kwargs):
+        if self.stop is not None and len(self.made) >= self.stop:
+            raise KeyboardInterrupt  # as a kill would, between two cells
+        self.made.append((kwargs["prompt"], kwargs["generator"].initial_seed(), kwargs["guidance_scale"]))
+        return self.original(pipe, *args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    import sorakit
+
+    return sorakit.load()
+
+
+@pytest.fixture(scope="module")
+def calls():
+    counter = Calls()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(SpacetimePipeline, "__call__", lambda self, *a, **k: counter(self, *a, **k))
+        yield counter
+
+
+def _grid(pipe, out, **extra):
+    return sweep(pipe, PROMPTS, SEEDS, guidance=GUIDANCE, out=out, progress=False, threads=1, **TINY, **extra)
+
+
+@pytest.fixture(scope="module")
+def single(pipe, calls, tmp_path_factory):
+    """One process: stopped after STOP_AFTER cells, left with a kill's debris, then run again."""
+    out = tmp_path_factory.mktemp("single")
+    calls.made.clear()
+    calls.stop = STOP_AFTER
+    with pytest.raises(KeyboardInterrupt):
+        _grid(pipe, out)
+    calls.stop = None
+    first, finished = list(calls.made), store.finished(out)
+    manifest = json.loads((out / store.MANIFEST).read_text())
+    # What a kill mid-cell leaves: half a clip of an unfinished cell and a temporary row file.
+    pending = sorted(set(manifest["keys"]) - finished)
+    store.clip_path(out, pending[0]).write_bytes(b"\x00 half an mp4")
+    (out / "rows" / f".{pending[0]}.p0.json.x.tmp").write_text("{")
+    calls.made.clear()
+    table = _grid(pipe, out)
+    return {"out": out, "first": first, "finished": finished, "second": list(calls.made), "table": table}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def launched(tmp_path_factory):
+    """The same grid through the real CLI: `accelerate launch ... -m sorakit sweep`, 2 CPU processes."""
+    out = tmp_path_factory.mktemp("launched")
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+               "--main_process_port", str(_free_port()), "-m", "sorakit", "sweep", *PROMPTS,
+               "--seeds", "0-2", "--guidance", *map(str, GUIDANCE), "--steps", str(TINY["steps"]),
+               "--frames", str(TINY["frames"]), "--out", str(out), "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {"out": out, "stdout": proc.stdout}
+
+
+def test_stopped_sweep_resumes_with_only_the_missing_cells(single):
+    assert len(single["first"]) == STOP_AFTER and len(single["finished"]) == STOP_AFTER
+    # The rerun sampled each unfinished cell once (the half-written clip's cell included), nothing else.
+    assert len(single["second"]) == CELLS - STOP_AFTER
+    assert not set(single["first"]) & set(single["second"])
+    expected = {(p, s, g) for p in PROMPTS for s in SEEDS for g in GUIDANCE}
+    assert set(single["first"]) | set(single["second"]) == expected
+    table = single["table"]
+    assert len(table) == CELLS and table["key"].is_unique
+    assert list(table["guidance"][:2]) == GUIDANCE and list(table["seed"][:4]) == [0, 0, 1, 1]  # grid order
+    assert (table["steps"] == TINY["steps"]).all() and (table["frames"] == TINY["frames"]).all()
+
+
+def test_table_rows_clips_and_recipes_agree(single):
+    from sorakit.media import read_metadata
+
+    out, table = single["out"], single["table"]
+    assert len(store.row_files(out)) == CELLS  # the temporary row file was not taken for a row
+    for row in table.itertuples():
+        recipe = read_metadata(out / row.clip)
+        assert recipe.id == row.id and recipe.settings_id == row.key and recipe.seed == row.seed
+    assert table["probes_ran"].min() >= 1 and table["adherence_score"].between(0, 1).all()
+    assert (table["sample_s"] > 0).all() and (table["cell_s"] > table["sample_s"]).all()
+    assert read_table(out).equals(table)
+
+
+@pytest.mark.slow
+def test_two_processes_make_each_cell_once_and_the_same_clips(launched, single):
+    out = launched["out"]
+    rows = store.row_files(out)
+    keys = [p.name.split(".")[0] for p in rows]
+    assert len(rows) == CELLS and len(set(keys)) == CELLS  # each cell written by exactly one process
+    table = read_table(out)
+    assert table["process"].value_counts().to_dict() == {0: CELLS // 2, 1: CELLS // 2}
+    ref = single["table"].set_index("key")
+    got = table.set_index("key")
+    assert sorted(got.index) == sorted(ref.index)
+    # Bit-identical: the hash of the pipeline's float output, and the recipe id (settings + uint8 frames).
+    assert (got["output_sha256"] == ref.loc[got.index, "output_sha256"]).all()
+    assert (got["id"] == ref.loc[got.index, "id"]).all()
+    assert f"{CELLS} cells" in launched["stdout"]
+
+
+@pytest.mark.slow
+def test_rerun_in_one_process_of_a_two_process_sweep_samples_nothing(launched, pipe, calls, monkeypatch, capsys):
+    import sorakit
+    from sorakit.cli import main
+
+    monkeypatch.setattr(sorakit, "load", lambda *a, **k: pipe)
+    calls.made.clear()
+    argv = ["sweep", *PROMPTS, "--seeds", "0", "1-2", "--guidance", "1", "4", "--steps", "2", "--frames", "8",
+            "--out", str(launched["out"]), "--quiet"]
+    assert main(argv) == 0
+    assert calls.made == [] and f"{CELLS} cells" in capsys.readouterr().out
+
+
+# --- bad input: a clear error before anything runs ---------------------------------------------------
+@pytest.mark.parametrize("call, message", [
+    (lambda p, o: sweep(p, [], out=o), "prompts is empty"),
+    (lambda p, o: sweep(p, PROMPTS, seeds=[], out=o), "seeds is empty"),
+    (lambda p, o: sweep(p, cells=[], out=o), "no cells"),
+    (lambda p, o: sweep(p, out=o), "no cells"),
+    (lambda p, o: sweep(p, PROMPTS, out=o, cfg_scale=3), "unknown sweep setting(s) ['cfg_scale']; allowed: guidance"),
+    (lambda p, o: sweep(p, cells=[{"prompt": "a ball", "sampler": "x"}], out=o), "unknown cell setting"),
+    (lambda p, o: sweep(p, PROMPTS, steps=[2, 0], out=o), "'steps' must be a whole number from 1 to 1000"),
+    (lambda p, o: sweep(p, PROMPTS, guidance=99, out=o), "'guidance' must be a number from 0 to 50"),
+    (lambda p, o: sweep(p, PROMPTS, seeds=[1, 1], out=o), "are the same cell"),
+    (lambda p, o: sweep(p, PROMPTS, seeds=range(2**32), out=o), "at most 1000000 cells"),
+    (lambda p, o: sweep(p, PROMPTS, height=30, out=o), "height must be a multiple of 4"),
+    (lambda p, o: sweep(p, PROMPTS, out=o, table="results.xlsx"), "table must be a file name ending in .csv"),
+    (lambda p, o: sweep(p, PROMPTS, out=o, threads=0), "threads must be a positive whole number"),
+])
+def test_bad_input_is_refused_before_any_cell_runs(pipe, calls, tmp_path, call, message):
+    calls.made.clear()
+    out = tmp_path / "sweep"
+    with pytest.raises(ValueError) as err:
+        call(pipe, out)
+    assert message in str(err.value)
+    assert calls.made == [] and not out.exists()
+
+
+def test_a_folder_holding_another_sweep_is_refused(pipe, calls, tmp_path):
+    out = tmp_path / "sweep"
+    _one = dict(seeds=[5], out=out, progress=False, steps=1, frames=4)
+    sweep(pipe, PROMPTS[:1], **_one)
+    calls.made.clear()
+    with pytest.raises(ValueError, match="holds another sweep .* 1 shared with this one, 1 new, 0 missing"):
+        sweep(pipe, PROMPTS, **_one)
+    with pytest.raises(ValueError, match="holds another sweep"):
+        sweep(pipe, PROMPTS[:1], **{**_one, "guidance": 2.0})
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "todo.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty and holds no sweep"):
+        sweep(pipe, PROMPTS[:1], **{**_one, "out": other})
+    assert calls.made == []
+    assert len(sweep(pipe, PROMPTS[:1], **_one)) == 1 and calls.made == []  # the same grid resumes: nothing to do
+
+
+def test_cli_bad_input_is_one_line_and_exit_2_before_the_model_loads(monkeypatch, capsys, tmp_path):
+    import sorakit
+    from sorakit.cli import main
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded for bad input")
+
+    monkeypatch.setattr(sorakit, "load", no_model)
+    assert main(["sweep", "a ball", "--steps", "0", "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "steps" in err and "1 to 1000" in err
+    assert main(["sweep", "--out", str(tmp_path / "s")]) == 2
+    assert "no cells" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["sweep", "a ball", "--seeds", "9-3", "--out", str(tmp_path / "s")])
+    assert exit_.value.code == 2 and "empty seed range" in capsys.readouterr().err
