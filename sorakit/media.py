@@ -6,7 +6,8 @@ least 256 px: browsers would otherwise blur them and H.264's 2x2 chroma would sm
 The mp4 is H.264 yuv420p (plays everywhere) and the bundled ffmpeg of imageio-ffmpeg is used, so
 no system ffmpeg is needed. Every export carries its `Recipe` (prompt, seed, sizes, model, id, ...),
 stored twice: as the file's `comment` tag and in a `<path>.json` sidecar. `read_clip` reads a clip
-back as the model made it: at the recipe's height x width, not at the upscaled viewing size.
+back as the model made it: at the recipe's height x width, not at the upscaled viewing size (reading
+lives in media_read.py, bounded for files from anywhere).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import dataclasses
 import json
 import math
 import os
-import subprocess
 import tempfile
 import uuid
 from pathlib import Path
@@ -25,6 +25,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from .limits import LIMITS
+from .media_read import read_clip, read_metadata, read_video
+from .media_read import sidecar_path as _sidecar
 from .recipe import DEFAULT_FPS, Recipe
 
 __all__ = ["show", "export", "read_clip", "read_video", "read_metadata", "to_uint8"]
@@ -201,100 +203,3 @@ def show(video: Any, fps: float = 8, width: int | None = None, scale: int | None
         f'style="image-rendering: pixelated">'
         f'<source src="data:video/mp4;base64,{data}" type="video/mp4"></video>'
     )
-
-
-def read_video(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
-    """Read an mp4/gif (or anything ffmpeg reads) as float32 (F, H, W, 3) in [0, 1].
-
-    Frames come back at the stored resolution; pass `size=(H, W)` to area-downsample them, e.g.
-    back to the model's resolution after an upscaled export.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no such video file: {path}")
-    if path.suffix.lower() == ".gif":
-        from PIL import Image, ImageSequence
-
-        with Image.open(path) as im:
-            frames = np.stack([np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)])
-    else:
-        import imageio_ffmpeg
-
-        reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
-        meta = next(reader)
-        width, height = meta["size"]
-        frames = np.stack([np.frombuffer(b, np.uint8).reshape(height, width, 3) for b in reader])
-    if size is not None:
-        import cv2
-
-        frames = np.stack([cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA) for f in frames])
-    return frames.astype(np.float32) / 255.0
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
-
-
-def _embedded_comment(path: Path) -> str | None:
-    """The `comment` tag inside an mp4 (via ffmpeg's ffmetadata output) or gif."""
-    if path.suffix.lower() == ".gif":
-        from PIL import Image
-
-        with Image.open(path) as im:
-            raw = im.info.get("comment")
-        return raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    import imageio_ffmpeg
-
-    proc = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
-        capture_output=True, text=True, encoding="utf-8",
-    )
-    for line in proc.stdout.splitlines():
-        if line.startswith("comment="):
-            # ffmetadata escapes '=', ';', '#', '\\' and newlines with a backslash.
-            value, escaped = [], False
-            for ch in line[len("comment="):]:
-                if escaped or ch != "\\":
-                    value.append(ch)
-                    escaped = False
-                else:
-                    escaped = True
-            return "".join(value)
-    return None
-
-
-def read_metadata(path: str | os.PathLike) -> Recipe | None:
-    """The Recipe stored by export(): from inside the file, else from the sidecar; None if neither has one.
-
-    The file is untrusted: a recipe with a bad field raises ValueError naming the field.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no such video file: {path}")
-    for where, text in (("its comment tag", _embedded_comment(path)), ("its sidecar", _read_text(_sidecar(path)))):
-        if not text:
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            continue  # a comment that is not ours
-        try:
-            return Recipe.from_dict(data)
-        except ValueError as exc:
-            raise ValueError(f"the recipe in {path.name} ({where}) is not valid: {exc}") from None
-    return None
-
-
-def read_clip(path: str | os.PathLike) -> tuple[np.ndarray, Recipe | None]:
-    """A clip as the model made it, with its recipe: frames read back at the recipe's height x width
-    (exports are upscaled for viewing) as float32 (F, H, W, 3) in [0, 1]; at the stored size when
-    the file has no recipe (or one without sizes)."""
-    recipe = read_metadata(path)
-    size = None
-    if recipe is not None and recipe.height is not None and recipe.width is not None:
-        size = (recipe.height, recipe.width)
-    return read_video(path, size=size), recipe
-
-
-def _read_text(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None

@@ -71,6 +71,8 @@ def prepare(video, fps=None, prompt=None, tracker: str = "auto", gravity: float 
     if isinstance(video, Context):
         return video
     frames = as_video(video)
+    if hasattr(video, "detach") or (isinstance(video, np.ndarray) and np.shares_memory(frames, video)):
+        frames = frames.copy()  # the Context owns its frames: later edits to the caller's array do not reach it
     if gravity is not None and (not np.isfinite(gravity) or gravity <= 0):
         raise ValueError(f"gravity must be a positive number, got {gravity!r}")
     tracks, method = track(frames, tracker)

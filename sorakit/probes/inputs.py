@@ -19,6 +19,8 @@ MIN_SIDE = LIMITS.side[0]  # pixels; below this nothing can be tracked
 def as_video(video) -> np.ndarray:
     """-> float32 (F, H, W, 3) in [0, 1]. Accepts uint8 or float numpy arrays and torch tensors.
 
+    A float32 clip within [0, 1] is returned as is, not copied (treat the result as read-only).
+
     A leading batch axis of size 1 (`pipe(...).frames`) is dropped.
     """
     if video is None:
@@ -43,14 +45,14 @@ def as_video(video) -> np.ndarray:
         return arr.astype(np.float32) / 255
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.floating):
         raise ValueError(f"video dtype must be uint8 (0..255) or float (0..1), got {arr.dtype}")
-    arr = arr.astype(np.float32)
+    arr = arr.astype(np.float32, copy=False)  # checked in place: clips can be hundreds of MB
     if not np.isfinite(arr).all():
         raise ValueError("video contains NaN or infinite values")
-    if arr.min() < -1e-3 or arr.max() > 1 + 1e-3:
-        lo, hi = float(arr.min()), float(arr.max())
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < -1e-3 or hi > 1 + 1e-3:
         hint = " (a model-space tensor in [-1, 1]? map it with (x + 1) / 2)" if lo < 0 else ""
         raise ValueError(f"float video values must be in [0, 1], got [{lo:.3g}, {hi:.3g}]{hint}")
-    return np.clip(arr, 0, 1)
+    return arr if 0 <= lo and hi <= 1 else np.clip(arr, 0, 1)
 
 
 def as_fps(fps) -> float:

@@ -60,10 +60,11 @@ def _temporal(ctx: Context) -> ProbeResult:
         return why
     free = _background(ctx)
     both = free[1:] & free[:-1]
-    change = np.abs(np.diff(ctx.video, axis=0)).mean(-1)  # (F-1, H, W)
     if both.sum() == 0:
         return skipped(NAME, "no background pixel is free of objects in two consecutive frames")
-    flicker = float(change[both].mean())
+    video = ctx.video  # frame pair by frame pair: no (F-1, H, W, 3) difference of the whole clip
+    change = sum(float(np.abs(video[f + 1][m] - video[f][m]).mean(-1).sum()) for f, m in enumerate(both))
+    flicker = change / float(both.sum())
     motion = dynamic_degree(ctx.video)
     dynamic = bool(np.median(motion) > DYNAMIC_PX)
     metrics = {"flicker": flicker, "flicker_score": 1 - flicker, "background_share": float(both.mean()),

@@ -18,15 +18,23 @@ from .. import world
 from .inputs import as_video
 
 METHODS = ("auto", "world", "generic")
+MAX_BLOBS = 32  # moving blobs linked per frame by the generic tracker
 
 
 def looks_like_world(video, share: float = 0.5) -> bool:
     """Most of the (median) frame is the world's background or floor colour."""
     from ..world.render import BACKGROUND, FLOOR
 
-    still = np.median(as_video(video), axis=0)
+    still = temporal_median(as_video(video))
     near = [np.abs(still - c).max(-1) < 0.1 for c in (BACKGROUND, FLOOR)]
     return bool((near[0] | near[1]).mean() >= share)
+
+
+def temporal_median(video: np.ndarray, chunk_pixels: int = 2**20) -> np.ndarray:
+    """(H, W, 3) per-pixel median over frames, a band of rows at a time (np.median copies what it sorts)."""
+    frames, height, width = video.shape[:3]
+    rows = max(1, chunk_pixels // max(1, frames * width))
+    return np.concatenate([np.median(video[:, r: r + rows], axis=0) for r in range(0, height, rows)], axis=0)
 
 
 def track(video, method: str = "auto") -> tuple[dict[str, world.Track], str]:
@@ -53,18 +61,18 @@ def track_generic(video, threshold: float = 0.12, min_area: float = 2.0,
     video = as_video(video)
     frames, height, width, _ = video.shape
     cam = world.Camera(height, width)
-    cols, rows = cam.grid()
-    diff = np.abs(video - np.median(video, axis=0)).max(-1)  # (F, H, W)
+    still = temporal_median(video)
     blobs = []  # per frame: list of (centre world (2,), area px, radius world)
-    for f in range(frames):
-        n, labels, stats, _ = cv2.connectedComponentsWithStats((diff[f] > threshold).astype(np.uint8), connectivity=8)
+    for f in range(frames):  # frame by frame: memory stays at the clip, whatever its length
+        moving = (np.abs(video[f] - still).max(-1) > threshold).astype(np.uint8)
+        n, _, stats, centroids = cv2.connectedComponentsWithStats(moving, connectivity=8)
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        # The largest MAX_BLOBS: noise can make thousands of specks, and linking is cubic in their number.
+        keep = [k for k in np.argsort(-areas, kind="stable")[:MAX_BLOBS] if areas[k] >= min_area]
         found = []
-        for k in range(1, n):
-            if stats[k, cv2.CC_STAT_AREA] < min_area:
-                continue
-            m = labels == k
-            centre = cam.to_world(np.array([cols[m].mean(), rows[m].mean()]))
-            found.append((centre, float(m.sum()), float(np.sqrt(m.sum() / np.pi) / cam.scale)))
+        for k in sorted(keep):
+            centre = cam.to_world(centroids[k + 1] + 0.5)  # OpenCV's centroid is in pixel indices
+            found.append((centre, float(areas[k]), float(np.sqrt(areas[k] / np.pi) / cam.scale)))
         blobs.append(found)
     paths: list[dict[int, tuple]] = []  # each: frame -> blob
     for f, found in enumerate(blobs):

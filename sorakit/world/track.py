@@ -55,14 +55,11 @@ def frame_backgrounds(video: np.ndarray) -> np.ndarray:
     return np.where(close, seen, BACKGROUND).astype(np.float32)
 
 
-def _explain(video: np.ndarray, rgbs, tolerance: float) -> np.ndarray:
-    """(K, F, H, W): coverage of each of `rgbs`, each pixel given to the one that explains it best.
+CHUNK_PIXELS = 2**18  # pixels explained at once: the (pixels, colours) temporaries stay ~10 MB for any clip
 
-    The scenery colours compete too (their coverage is not returned). Colours are measured from each
-    frame's own background, shifted by its tint like the rest of the frame.
-    """
-    axes = np.asarray(list(rgbs) + list(_SCENERY), np.float32) - BACKGROUND
-    norm2 = (axes * axes).sum(1)
+
+def _explain_frames(video: np.ndarray, axes: np.ndarray, norm2: np.ndarray, tolerance: float, keep: int) -> np.ndarray:
+    """(keep, F, H, W) coverage of the first `keep` colours for a few frames (see _explain)."""
     rel = np.asarray(video, np.float32) - frame_backgrounds(video)[:, None, None, :]
     dot = rel @ axes.T  # (F, H, W, K)
     alpha = np.clip(dot / norm2, 0, 1)
@@ -71,11 +68,36 @@ def _explain(video: np.ndarray, rgbs, tolerance: float) -> np.ndarray:
     best = residual2.argmin(-1)
     ok = np.take_along_axis(residual2, best[..., None], -1)[..., 0] < tolerance**2
     ok &= np.take_along_axis(alpha, best[..., None], -1)[..., 0] >= COVERAGE_FLOOR
-    out = np.zeros((len(rgbs),) + best.shape, np.float32)
-    for k in range(len(rgbs)):
+    out = np.zeros((keep,) + best.shape, np.float32)
+    for k in range(keep):
         hit = ok & (best == k)
         out[k][hit] = alpha[..., k][hit]
     return out
+
+
+def _explained_chunks(video: np.ndarray, rgbs, tolerance: float, keep: int | None = None):
+    """Yields (frame slice, (keep, f, H, W) coverage) over the clip, a few frames at a time.
+
+    Each pixel is given to the colour of `rgbs` (or the scenery) that explains it best; only the
+    first `keep` colours' coverage is returned. The scenery colours compete too. Colours are measured
+    from each frame's own background, shifted by its tint like the rest of the frame. Working in
+    chunks keeps memory at the clip plus the coverage asked for, whatever the clip's size.
+    """
+    keep = len(rgbs) if keep is None else keep
+    axes = np.asarray(list(rgbs) + list(_SCENERY), np.float32) - BACKGROUND
+    norm2 = (axes * axes).sum(1)
+    frames, height, width = np.shape(video)[:3]
+    step = max(1, CHUNK_PIXELS // max(1, height * width))
+    for start in range(0, frames, step):
+        part = slice(start, min(start + step, frames))
+        yield part, _explain_frames(video[part], axes, norm2, tolerance, keep)
+
+
+def _explain(video: np.ndarray, rgbs, tolerance: float, keep: int | None = None) -> np.ndarray:
+    """(keep, F, H, W): coverage of each of the first `keep` of `rgbs` (default all), each pixel given
+    to the colour that explains it best (see _explained_chunks)."""
+    chunks = [cov for _, cov in _explained_chunks(video, rgbs, tolerance, keep)]
+    return np.concatenate(chunks, axis=1)
 
 
 def _drop_specks(cov: np.ndarray, min_area: float) -> np.ndarray:
@@ -100,7 +122,7 @@ def coverage(video: np.ndarray, rgb, tolerance: float = 0.18) -> np.ndarray:
     """
     rgb = tuple(float(v) for v in rgb)
     others = [c for c in COLORS.values() if not np.allclose(c, rgb)]
-    return _explain(video, [rgb] + others, tolerance)[0]
+    return _explain(video, [rgb] + others, tolerance, keep=1)[0]
 
 
 def _check_video(video) -> np.ndarray:
@@ -109,14 +131,17 @@ def _check_video(video) -> np.ndarray:
         raise ValueError(f"video must have shape (F, H, W, 3) with F >= 1, got {video.shape}")
     if video.dtype == np.uint8:
         return video.astype(np.float32) / 255
-    video = video.astype(np.float32)
+    video = video.astype(np.float32, copy=False)  # read only: no copy of a float32 clip
     if not np.isfinite(video).all() or video.min() < -1e-3 or video.max() > 1 + 1e-3:
         raise ValueError("video values must be finite and in [0, 1] (float) or uint8")
     return video
 
 
 def track(video, colors=None, min_area: float = 1.5, tolerance: float = 0.18) -> dict[str, Track]:
-    """-> {colour name: Track} for each palette colour seen in at least one frame."""
+    """-> {colour name: Track} for each palette colour seen in at least one frame.
+
+    Memory: the clip plus a few frames' worth of work, whatever the clip's length.
+    """
     video = _check_video(video)
     frames, height, width, _ = video.shape
     cam = Camera(height, width)
@@ -126,21 +151,27 @@ def track(video, colors=None, min_area: float = 1.5, tolerance: float = 0.18) ->
     if unknown:
         raise ValueError(f"unknown colour(s) {unknown}; allowed: {', '.join(COLORS)}")
     palette = names + [c for c in COLORS if c not in names]
-    covs = _explain(video, [COLORS[c] for c in palette], tolerance)
+    total = np.zeros(len(names))  # coverage summed over the clip, before specks are dropped
+    area = np.zeros((len(names), frames), np.float32)
+    centre = np.zeros((len(names), frames, 2))
+    blobs = np.zeros((len(names), frames), int)
+    for part, covs in _explained_chunks(video, [COLORS[c] for c in palette], tolerance, keep=len(names)):
+        for i, cov in enumerate(covs):
+            total[i] += cov.sum()
+            cov = np.stack([_drop_specks(c, min_area) for c in cov])
+            covered = cov.sum(axis=(1, 2))
+            weight = np.where(covered >= min_area, covered, 1.0)
+            area[i, part] = covered
+            centre[i, part] = np.stack([(cov * cols).sum((1, 2)) / weight, (cov * rows).sum((1, 2)) / weight], -1)
+            blobs[i, part] = [cv2.connectedComponents((c > 0.5).astype(np.uint8))[0] - 1 for c in cov]
+        del covs, cov  # before the next chunk is explained
     tracks = {}
-    for name, cov in zip(names, covs):
-        if cov.sum() < min_area:
+    for i, name in enumerate(names):
+        present = area[i] >= min_area
+        if total[i] < min_area or not present.any():
             continue
-        cov = np.stack([_drop_specks(c, min_area) for c in cov])
-        area = cov.sum(axis=(1, 2))
-        present = area >= min_area
-        if not present.any():
-            continue
-        weight = np.where(present, area, 1.0)
-        centre = np.stack([(cov * cols).sum((1, 2)) / weight, (cov * rows).sum((1, 2)) / weight], -1)
-        pos = cam.to_world(centre)
+        pos = cam.to_world(centre[i])
         pos[~present] = np.nan
-        radius = np.where(present, np.sqrt(area / np.pi) / cam.scale, np.nan)
-        blobs = np.array([cv2.connectedComponents((c > 0.5).astype(np.uint8))[0] - 1 for c in cov])
-        tracks[name] = Track(name, present, pos, radius, area, blobs)
+        radius = np.where(present, np.sqrt(area[i] / np.pi) / cam.scale, np.nan)
+        tracks[name] = Track(name, present, pos, radius, area[i], blobs[i])
     return tracks
