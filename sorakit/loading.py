@@ -11,6 +11,7 @@ from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, WanTransfo
 
 from .flow import TIME_SHIFT
 from .model import TEXT_LAYERS, TEXT_WIDTH, load_text_encoder, text_encoder_path
+from .model_config import check_model_folder
 from .pipeline import SpacetimePipeline
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -72,6 +73,8 @@ def load(path: str | os.PathLike | None = None, device: str | torch.device | Non
     root = Path(path) if path is not None else WEIGHTS_DIR
     if not root.is_dir():
         raise ValueError(f"no model directory at {root}: pass a folder written by save_pretrained or sorakit train")
+    # Configs are untrusted: sizes are checked before diffusers builds (and allocates) anything.
+    check_model_folder(root, bytes_per_weight=2 if torch_dtype in (torch.bfloat16, torch.float16) else 4)
     if (root / "model_index.json").exists():
         pipe = SpacetimePipeline.from_pretrained(root, torch_dtype=torch_dtype, **components)
     elif (root / "transformer" / "config.json").exists():

@@ -15,6 +15,8 @@ from .simulate import Trajectory
 
 # Public: the adherence probe reads captions back with the same words.
 BOUNCE_WORDS = {1: "once", 2: "twice", 3: "three times"}
+# A dead ball's landing when it hits the floor at most once (each impact from 0.8 units/s is a bounce).
+NO_BOUNCE_PHRASES = ("and lands with a thud", "and hits the floor without bouncing back up", "and lands dead")
 SIZE_SYNONYMS = {"small": ["small", "little", "tiny"], "medium": ["medium", "medium-sized", ""],
                  "large": ["large", "big", "huge"]}
 
@@ -42,7 +44,7 @@ def _bounces(rng, traj: Trajectory, obj: int, bounciness: str | None) -> str:
     if n == 0:
         return ""
     if bounciness == "dead" and n <= 1:
-        return _pick(rng, ["and lands with a thud", "and hits the floor without bouncing back up", "and lands dead"])
+        return _pick(rng, NO_BOUNCE_PHRASES)
     times = BOUNCE_WORDS.get(n, "several times")
     return _pick(rng, [f"and bounces {times}", f"and bounces {times} on the floor",
                        f"and hits the floor, bouncing {times}"])
