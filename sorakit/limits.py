@@ -30,6 +30,7 @@ class Limits:
     image_side: tuple[int, int] = (16, 4096)  # an uploaded first frame, before resizing to the model's size
     image_aspect: float = 4 / 3  # longest / shortest side; the model's frames are square
     read_pixels: int = 2**24  # frames x height x width of a clip read from a file (float32 RGB: 200 MB)
+    preview_clips: tuple[int, int] = (1, 64)  # clips in one `sorakit world --preview` grid
 
 
 LIMITS = Limits()

@@ -233,6 +233,13 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
             x0 = uncond + guidance_scale * (cond - uncond)
         return x0
 
+    @staticmethod
+    def _check_finite(video: torch.Tensor) -> None:
+        """NaN weights (a diverged checkpoint) would otherwise come out as black frames without a word."""
+        if not torch.isfinite(video).all():
+            raise ValueError("sampling produced NaN or infinite values: the model's weights (or the given latents or "
+                             "embeddings) are not finite; check the checkpoint it was loaded from")
+
     def _step_callback(self, callback, i, t, names, tensors: dict) -> dict:
         """Hands the named tensors to callback_on_step_end; returns all tensors with its replacements."""
         outputs = callback(self, i, t, {k: tensors[k] for k in names}) or {}
@@ -313,11 +320,13 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
         # 6. Decode, paste the given frames back (exact conditioning) and post-process
         latents = torch.where(mask.bool().expand_as(latents), known, latents)
         if output_type == "latent":
+            self._check_finite(latents)
             video = latents
         else:
             video = self.decode(latents)
             if given is not None:
                 video[:, :, : given.shape[2]] = given.to(video)
+            self._check_finite(video)
             video = self.video_processor.postprocess_video(video.clamp(-1, 1), output_type=output_type)
         self.maybe_free_model_hooks()
         if not return_dict:

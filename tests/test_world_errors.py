@@ -103,5 +103,5 @@ def test_track_rejects_bad_input():
 
 
 def test_preview_rejects_no_clips(tmp_path):
-    with pytest.raises(ValueError, match=">= 1"):
+    with pytest.raises(ValueError, match="from 1 to"):
         world.preview(str(tmp_path / "x.gif"), n=0)

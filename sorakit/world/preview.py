@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..limits import LIMITS
 from .clip import sample
 
 
@@ -29,8 +31,13 @@ def preview_frames(videos, captions, cell: int = 128, cols: int = 4) -> list[Ima
 
 def preview(out: str, n: int = 16, seed: int = 0, fps: float = 8.0, **constraints) -> str:
     """Write a GIF grid of `n` clips drawn from seeds seed, seed+1, ...; returns the path."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    lo, hi = LIMITS.preview_clips
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not lo <= n <= hi:
+        raise ValueError(f"n must be a whole number from {lo} to {hi}, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    if Path(out).suffix.lower() not in (".gif",):
+        raise ValueError(f"the preview is a .gif; got {Path(out).name!r}")
     clips = [sample(seed + k, **constraints) for k in range(n)]
     return write_grid_gif([c.video for c in clips], [c.caption for c in clips], out, fps)
 

@@ -6,8 +6,11 @@ up front so impossible requests fail with a ValueError that names the allowed va
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from numbers import Real
 
 import numpy as np
+
+from ..limits import LIMITS
 
 # The world is a 10-unit-wide box seen from the side; the floor surface is y = 0 and a band of
 # floor below it is visible at the bottom of the image. Units are "world units" (think metres).
@@ -94,10 +97,14 @@ def _choice(rng: np.random.Generator, options, name: str, value):
     return value
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (Real, np.number)) and not isinstance(value, (bool, np.bool_)) and np.isfinite(value)
+
+
 def _check_positive(name: str, value, upper: float | None = None):
     if value is None:
         return
-    if not np.isfinite(value) or value <= 0 or (upper is not None and value > upper):
+    if not _is_number(value) or value <= 0 or (upper is not None and value > upper):
         bound = f" and at most {upper}" if upper is not None else ""
         raise ValueError(f"{name} must be a positive number{bound}, got {value!r}")
 
@@ -125,14 +132,23 @@ def sample_scene(
     `speed` (world units/s) and `radius` may be set outside the sampled ranges on purpose,
     to make out-of-distribution clips for evaluation.
     """
-    if not isinstance(num_frames, (int, np.integer)) or num_frames < 2:
-        raise ValueError(f"num_frames must be an integer >= 2, got {num_frames!r}")
-    _check_positive("fps", fps, 120)
+    # Frames and fps are bounded by sorakit.limits: the simulation takes SIM_HZ / fps steps per frame,
+    # so fps=1e-6 or num_frames=10**6 would run for hours.
+    lo, hi = LIMITS.frames
+    if isinstance(num_frames, bool) or not isinstance(num_frames, (int, np.integer)) or not lo <= num_frames <= hi:
+        raise ValueError(f"num_frames must be an integer >= {lo} and at most {hi}, got {num_frames!r}")
+    lo, hi = LIMITS.fps
+    if not _is_number(fps) or not lo <= fps <= hi:
+        raise ValueError(f"fps must be a positive number from {lo:g} to {hi:g}, got {fps!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
     _check_positive("gravity", gravity, 100)
     _check_positive("radius", radius, 2.5)
     _check_positive("speed", speed, 30)
-    if not 0 <= ball_restitution <= 1:
+    if not _is_number(ball_restitution) or not 0 <= ball_restitution <= 1:
         raise ValueError(f"ball_restitution must be in [0, 1], got {ball_restitution!r}")
+    if n_balls is not None and (isinstance(n_balls, bool) or not isinstance(n_balls, (int, np.integer))):
+        raise ValueError(f"n_balls must be 1, 2 or 3, got {n_balls!r}")
     rng = np.random.default_rng(seed)
     drawn = _choice(rng, SCENARIOS, "scenario", scenario)
     # An outcome only exists for hoop shots, so asking for one picks the scenario (the draw above
