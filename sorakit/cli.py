@@ -18,7 +18,8 @@ Functions this file calls in other modules (their contract with the CLI):
                          num_frames=int) -> dict (as JSON)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None)
   sweep     sorakit.sweep.cli: add_sweep_parser(subparsers) and cmd_sweep(args) -> int (its own options)
-Bad input (ValueError, missing files) prints one line to stderr and exits 2.
+Bad input (ValueError, missing or unwritable files, bad arguments) prints one line to stderr and exits 2,
+before any model loads (arguments: sorakit/cli_args.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ import sys
 from typing import Any, Sequence
 
 from . import __version__
+from . import cli_args as types
+from .cli_args import OneLineParser, one_line, writable_output
+from .limits import LIMITS
 
 
 def _auth(text: str) -> tuple[str, str]:
@@ -39,12 +43,13 @@ def _auth(text: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sorakit", description="Text-to-video spacetime diffusion toolkit.")
+    parser = OneLineParser(prog="sorakit", description="Text-to-video spacetime diffusion toolkit.")
     parser.add_argument("--version", action="version", version=f"sorakit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     gen = sub.add_parser("generate", help="generate a clip from a prompt and export it")
     gen.add_argument("prompt")
+    # Ranges are the Recipe's to check (cmd_generate), so its message names the field as everywhere else.
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--steps", type=int, default=20, help="number of inference steps")
     gen.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale")
@@ -61,16 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("train", help="train the model on world clips (see `sorakit train --help`)", add_help=False)
 
     world = sub.add_parser("world", help="sample clips from the physics world")
-    world.add_argument("--preview", required=True, metavar="OUT", help="output .gif/.mp4 contact sheet")
-    world.add_argument("--n", type=int, default=16, help="number of clips")
-    world.add_argument("--seed", type=int, default=0)
+    world.add_argument("--preview", required=True, metavar="OUT", help="output .gif contact sheet")
+    world.add_argument("--n", type=types.whole(*LIMITS.preview_clips), default=16, help="number of clips")
+    world.add_argument("--seed", type=types.whole(0, 2**63 - 1), default=0)
 
     add_eval_parser(sub)
     _add_sweep_parser(sub)
 
     demo = sub.add_parser("demo", help="start the Gradio demo")
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=None)
+    demo.add_argument("--port", type=types.port, default=None)
     demo.add_argument("--share", action="store_true", help="create a public share link")
     demo.add_argument("--auth", type=_auth, default=None, metavar="USER:PASS")
     return parser
@@ -81,17 +86,17 @@ def add_eval_parser(sub) -> None:
     ev = sub.add_parser("eval", help="evaluate the model (the measurements behind the docs' tables)")
     ev_sub = ev.add_subparsers(dest="suite", metavar="SUITE", required=True)
     qual = ev_sub.add_parser("quality", help="colour, persistence and direction on clips from held-out captions")
-    qual.add_argument("--n", type=int, default=64, help="number of generated clips")
-    qual.add_argument("--steps", type=int, default=20, help="number of inference steps")
-    qual.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale")
+    qual.add_argument("--n", type=types.count, default=64, help="number of generated clips")
+    qual.add_argument("--steps", type=types.steps, default=20, help="number of inference steps")
+    qual.add_argument("--guidance", type=types.guidance, default=4.0, help="classifier-free guidance scale")
     phys = ev_sub.add_parser("physics", help="physics-consistency evaluation against the world")
-    phys.add_argument("--n", type=int, default=32, help="held-out scenes, split over id/ood/combinatorial")
-    phys.add_argument("--steps", type=int, default=20, help="number of inference steps")
+    phys.add_argument("--n", type=types.count, default=32, help="held-out scenes, split over id/ood/combinatorial")
+    phys.add_argument("--steps", type=types.steps, default=20, help="number of inference steps")
     att = ev_sub.add_parser("attention", help="how well colour-word attention maps find the ball")
-    att.add_argument("--n", type=int, default=32, help="world clips for the teacher-forced setting")
-    att.add_argument("--generated", type=int, default=8, help="sampled clips for the generated setting")
+    att.add_argument("--n", type=types.count, default=32, help="world clips for the teacher-forced setting")
+    att.add_argument("--generated", type=types.count, default=8, help="sampled clips for the generated setting")
     hid = ev_sub.add_parser("hidden", help="linear probes: which blocks hold the ball's position and velocity")
-    hid.add_argument("--n", type=int, default=64, help="world clips (a quarter held out)")
+    hid.add_argument("--n", type=types.count, default=64, help="world clips (a quarter held out)")
     for suite in (qual, phys, att, hid):
         suite.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
         tables = "" if suite is qual else " instead of the tables"  # quality has no table form
@@ -100,10 +105,10 @@ def add_eval_parser(sub) -> None:
     vae = ev_sub.add_parser("autoencoder", help="does a video autoencoder keep the physics measurable")
     vae.add_argument("--vae", required=True, metavar="FOLDER",
                      help="an AutoencoderKL folder (from `sorakit train autoencoder --export`)")
-    vae.add_argument("--n", type=int, default=64, help="held-out world clips")
-    vae.add_argument("--height", type=int, default=64, help="clip height in pixels")
-    vae.add_argument("--width", type=int, default=64, help="clip width in pixels")
-    vae.add_argument("--frames", type=int, default=24, help="frames per clip")
+    vae.add_argument("--n", type=types.count, default=64, help="held-out world clips")
+    vae.add_argument("--height", type=types.side, default=64, help="clip height in pixels")
+    vae.add_argument("--width", type=types.side, default=64, help="clip width in pixels")
+    vae.add_argument("--frames", type=types.frames, default=24, help="frames per clip")
     vae.add_argument("--json", action="store_true", help="print every number as JSON instead of the table")
 
 
@@ -117,6 +122,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     # Checked (against sorakit.limits) before the model loads: bad input fails in a moment.
     recipe = Recipe(args.prompt, seed=args.seed, steps=args.steps, guidance=args.guidance, fps=args.fps)
+    writable_output(args.out, (".mp4", ".gif"))
     pipe = sorakit.load(args.model) if args.model else sorakit.load()
     recipe = recipe.run_by(pipe, model=args.model)
     video = pipe(**recipe.pipeline_kwargs()).frames[0]
@@ -146,6 +152,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 def cmd_world(args: argparse.Namespace) -> int:
     from sorakit import world
 
+    writable_output(args.preview, (".gif",))
     result = world.preview(args.preview, n=args.n, seed=args.seed)
     print(result or args.preview)
     return 0
@@ -249,8 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_train(argv[1:])
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (ValueError, FileNotFoundError) as exc:  # bad input: one clear line, no traceback
-        print(f"sorakit: error: {exc}", file=sys.stderr)
+    except (ValueError, OSError) as exc:  # bad input, a missing or unwritable file: one clear line, no traceback
+        print(f"sorakit: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("sorakit."):

@@ -34,9 +34,11 @@ def test_world_preview_count_is_bounded(tmp_path, capsys):
     lo, hi = LIMITS.preview_clips
     with pytest.raises(ValueError, match=f"from {lo} to {hi}"):
         world.preview(str(tmp_path / "p.gif"), n=10**6)
-    assert main(["world", "--preview", str(tmp_path / "p.gif"), "--n", "1000000"]) == 2
+    with pytest.raises(SystemExit) as exit_:
+        main(["world", "--preview", str(tmp_path / "p.gif"), "--n", "1000000"])
+    assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "n must be a whole number" in err
+    assert err.count("\n") == 1 and "--n: must be a whole number" in err
     assert not (tmp_path / "p.gif").exists()
 
 

@@ -5,7 +5,10 @@ import argparse
 import json
 from dataclasses import fields
 
+from ..cli_args import OneLineParser
+from ..limits import LIMITS
 from ..loading import resolve_device
+from ..model_config import TRANSFORMER_FIELDS
 from .loop import TrainConfig, train
 
 HELP = {"device": "where to train: auto (CUDA when torch sees a GPU, else CPU), cpu, cuda, cuda:N",
@@ -26,12 +29,34 @@ def add_config_args(parser: argparse.ArgumentParser, config_class, skip=("transf
             parser.add_argument(flag, type=type(f.default), default=f.default, help=HELP.get(f.name))
 
 
+# Ranges of the options both trainers share, checked before anything is built (a 0 would divide by
+# zero hours into a run, an fps of 1e-9 would never finish a clip).
+RANGES = {"steps": (1, 10**9), "checkpoint_every": (1, 10**9), "sample_every": (1, 10**9), "warmup": (1, 10**9),
+          "decay_steps": (0, 10**9), "threads": (1, 1024), "num_frames": LIMITS.frames, "height": LIMITS.side,
+          "width": LIMITS.side, "fps": LIMITS.fps, "lr": (1e-12, 1.0), "ema_decay": (0.0, 1.0),
+          "text_dropout": (0.0, 1.0), "prefix_prob": (0.0, 1.0), "frame_noise": (0.0, 1.0),
+          "motion_weight": (0.0, 1000.0), "clips_per_step": (1, 4096), "batch_size": (1, 4096),
+          "frames_per_clip": LIMITS.frames, "seed": (0, 2**31 - 1)}
+
+
+def check_config(parser: argparse.ArgumentParser, cfg) -> None:
+    """Every numeric option of `cfg` within RANGES (finite), else one-line error and exit 2."""
+    import math
+
+    for name, (lo, hi) in RANGES.items():
+        value = getattr(cfg, name, None)
+        if value is None:
+            continue
+        if not math.isfinite(value) or not lo <= value <= hi:
+            parser.error(f"--{name.replace('_', '-')} must be from {lo:g} to {hi:g}; got {value!r}")
+
+
 def autoencoder_main(argv=None) -> dict:
     """`sorakit train autoencoder`: train the per-frame video autoencoder, then (with --export) write it
     with its latent statistics where `sorakit train --vae` and the pipeline read it."""
     from .autoencoder import AutoencoderConfig, export_autoencoder, train_autoencoder
 
-    parser = argparse.ArgumentParser(prog="sorakit train autoencoder",
+    parser = OneLineParser(prog="sorakit train autoencoder",
                                      description="Train the per-frame video autoencoder on world frames.")
     add_config_args(parser, AutoencoderConfig)
     parser.add_argument("--export", default=None, help="after training, write the autoencoder to this folder")
@@ -40,6 +65,7 @@ def autoencoder_main(argv=None) -> dict:
     cfg = AutoencoderConfig(**{f.name: args[f.name] for f in fields(AutoencoderConfig) if f.name in args})
     if cfg.steps < 1 or cfg.clips_per_step < 1:
         parser.error("--steps and --clips-per-step must be >= 1")
+    check_config(parser, cfg)
     result = train_autoencoder(cfg, resume=not args["no_resume"])
     if args["export"]:
         export_autoencoder(cfg.out, args["export"])
@@ -51,7 +77,7 @@ def cli_main(argv=None) -> dict:
     argv = list(argv) if argv is not None else None
     if argv and argv[0] == "autoencoder":
         return autoencoder_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="sorakit train", description="Train the spacetime DiT on world clips "
+    parser = OneLineParser(prog="sorakit train", description="Train the spacetime DiT on world clips "
                                      "(`sorakit train autoencoder --help`: the video autoencoder).")
     add_config_args(parser, TrainConfig)
     parser.add_argument("--layers", type=int, default=None, help="transformer depth (default: the shipped size)")
@@ -66,6 +92,11 @@ def cli_main(argv=None) -> dict:
         cfg.transformer["ffn_dim"] = 4 * 64 * args["heads"]
     if cfg.steps < 1 or cfg.batch_size < 1:
         parser.error("--steps and --batch-size must be >= 1")
+    check_config(parser, cfg)
+    for name in ("num_layers", "num_attention_heads"):
+        lo, hi = TRANSFORMER_FIELDS[name]
+        if not lo <= cfg.transformer[name] <= hi:
+            parser.error(f"--{'layers' if name == 'num_layers' else 'heads'} must be from {lo} to {hi}")
     try:
         resolve_device(cfg.device)
     except ValueError as exc:
