@@ -107,6 +107,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                   progress=not args.quiet, **_settings(args))
     if state.is_main_process:
         passed = int(table["passed"].fillna(False).sum())
-        print(f"{Path(args.out) / args.table}: {len(table)} cells, {passed} passed every probe that could judge them, "
-              f"mean adherence {table['adherence_score'].mean():.2f}")
+        adherence = table["adherence_score"].dropna()
+        print(f"{Path(args.out) / args.table}: {len(table)} cells, {passed} passed every probe that could judge them"
+              + (f", mean adherence {adherence.mean():.2f} over {len(adherence)}" if len(adherence) else ""))
     return 0

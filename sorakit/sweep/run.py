@@ -57,6 +57,7 @@ def run_cell(pipe, recipe: Recipe, out: Path, process: int) -> dict:
     from ..probes import run as run_probes
 
     key = recipe.settings_id
+    started = time.time()  # wall clock, comparable between processes
     start = time.perf_counter()
     video = pipe(**recipe.pipeline_kwargs()).frames[0]
     sampled = time.perf_counter()
@@ -64,7 +65,8 @@ def run_cell(pipe, recipe: Recipe, out: Path, process: int) -> dict:
     clip = store.clip_path(out, key)
     export(video, clip, recipe=recipe)
     data = row(recipe.with_video(video), report, clip=clip.relative_to(out).as_posix(), process=process,
-               sample_s=sampled - start, cell_s=time.perf_counter() - start, output=output_digest(video))
+               started=started, sample_s=sampled - start, cell_s=time.perf_counter() - start,
+               output=output_digest(video))
     store.write_row(out, key, process, row_file(data, report))
     return data
 

@@ -46,7 +46,8 @@ def _measure(report, probe: str, metric: str) -> float:
     return float(value) if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) else math.nan
 
 
-def row(recipe: Recipe, report, *, clip: str, process: int, sample_s: float, cell_s: float, output: str) -> dict:
+def row(recipe: Recipe, report, *, clip: str, process: int, started: float, sample_s: float, cell_s: float,
+        output: str) -> dict:
     """The table row of a finished cell (`recipe` is the clip's: `with_video` already applied)."""
     verdicts = {name: (report.results[name].passed if name in report.results else None) for name in VERDICTS}
     ran = [v for v in verdicts.values() if v is not None]
@@ -55,7 +56,7 @@ def row(recipe: Recipe, report, *, clip: str, process: int, sample_s: float, cel
            **verdicts, "adherence_score": adherence_score(report),
            **{col: _measure(report, probe, metric) for col, (probe, metric) in MEASURES.items()},
            "objects": len(report.context.tracks) if report.context is not None else 0,
-           "process": process, "sample_s": sample_s, "cell_s": cell_s, "output_sha256": output}
+           "process": process, "started": started, "sample_s": sample_s, "cell_s": cell_s, "output_sha256": output}
     return out
 
 
