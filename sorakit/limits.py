@@ -9,6 +9,7 @@ warning.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -34,3 +35,21 @@ class Limits:
 
 
 LIMITS = Limits()
+
+
+def text_error(name: str, text: str) -> str | None:
+    """What is wrong with `text` as a prompt (or other text stored in a clip), or None.
+
+    A lone surrogate (e.g. "\\ud800" from a broken JSON client) is not Unicode text: tokenizers raise
+    a TypeError about their own types on it and it cannot be written to a file; a NUL byte cannot
+    be passed to ffmpeg.
+    """
+    found = _NOT_TEXT.search(text)
+    if found is None:
+        return None
+    ch = found.group()
+    what = "a NUL character" if ch == "\x00" else f"a lone surrogate ({ch!r})"
+    return f"{name} contains {what} at position {found.start()}: it is not valid text"
+
+
+_NOT_TEXT = re.compile("[\ud800-\udfff\x00]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .limits import LIMITS
+from .limits import LIMITS, text_error
 
 OUTPUT_TYPES = ("np", "pt", "pil", "latent")
 
@@ -17,6 +17,12 @@ def _is_int(value) -> bool:
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and bool(np.isfinite(value))
 
+
+
+def _check_text(name: str, texts) -> None:
+    for text in texts:
+        if (error := text_error(name, text)) is not None:
+            raise ValueError(error)
 
 
 class InputChecks:
@@ -54,6 +60,7 @@ class InputChecks:
             raise ValueError("prompt must be a non-empty string or a non-empty list of strings")
         if any(not p.strip() for p in prompts):
             raise ValueError("prompt must not be empty: describe the clip, e.g. 'a red ball bounces'")
+        _check_text("prompt", prompts)
         if self.text_encoder is None:
             raise ValueError("this pipeline has no text encoder (it was loaded with text_encoder=None): pass "
                              "prompt_embeds instead of prompt")
@@ -77,7 +84,10 @@ class InputChecks:
             negs = [negative_prompt] if isinstance(negative_prompt, str) else negative_prompt
             if (not isinstance(negs, (list, tuple)) or len(negs) not in (1, batch)
                     or not all(isinstance(n, str) for n in negs)):
-                raise ValueError("negative_prompt must be a string or a list of strings as long as prompt")
+                got = f"{len(negs)} strings" if isinstance(negs, (list, tuple)) else type(negs).__name__
+                raise ValueError(f"negative_prompt must be a string, or a list of 1 (used for every prompt) or "
+                                 f"{batch} strings (one per prompt); got {got}")
+            _check_text("negative_prompt", negs)
         guided = _is_number(guidance_scale) and guidance_scale > 1
         if guided and negative_prompt_embeds is None and self.text_encoder is None:
             raise ValueError("guidance_scale > 1 without a text encoder needs negative_prompt_embeds too "

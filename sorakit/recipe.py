@@ -24,7 +24,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import __version__
-from .limits import LIMITS
+from .limits import LIMITS, text_error
 
 __all__ = ["Recipe", "first_frame_digest", "model_identity", "video_digest"]
 
@@ -71,8 +71,8 @@ def _bad(name: str, allowed: str, value: Any) -> ValueError:
 def _text(name: str, value: Any, limit: int = LIMITS.prompt_chars) -> str:
     if value is None:
         return ""
-    if not isinstance(value, str) or len(value) > limit:
-        raise _bad(name, f"text of at most {limit} characters", value)
+    if not isinstance(value, str) or len(value) > limit or text_error(name, value):
+        raise _bad(name, f"text of at most {limit} characters, without NUL or lone surrogates", value)
     return value
 
 

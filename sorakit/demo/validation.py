@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..attention.words import merge_words, normalize
-from ..limits import LIMITS, Limits
+from ..limits import LIMITS, Limits, text_error
 from ..recipe import Recipe
 
 __all__ = ["Checks", "Limits", "as_validations", "float_error", "image_error", "int_error", "load_first_frame",
@@ -35,6 +35,8 @@ def prompt_error(text: Any, tokenizer=None, max_tokens: int | None = None, *, li
         return f"{name} is empty: describe the clip, e.g. 'a red ball bounces on the floor'"
     if len(text) > limits.prompt_chars:
         return f"{name} is {len(text)} characters; at most {limits.prompt_chars} are allowed"
+    if (error := text_error(name, text)) is not None:  # before the tokenizer, whose TypeError says nothing
+        return error
     if tokenizer is not None and max_tokens and text.strip():
         n = len(tokenizer(text).input_ids)
         if n > max_tokens:

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..limits import LIMITS
+from ..limits import LIMITS, text_error
 from ..world import Scene
 
 DEFAULT_FPS = float(next(f.default for f in dataclasses.fields(Scene) if f.name == "fps"))  # the world's 8
@@ -75,4 +75,6 @@ def as_prompt(prompt) -> str | None:
         raise ValueError(f"prompt must be a string or None, got {type(prompt).__name__}")
     if len(prompt) > LIMITS.prompt_chars:
         raise ValueError(f"prompt is {len(prompt)} characters; at most {LIMITS.prompt_chars} are allowed")
+    if (error := text_error("prompt", prompt)) is not None:
+        raise ValueError(error)
     return prompt.strip() or None
