@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .. import world
 from ..autoencoder import AUTOENCODER_CONFIG, build_autoencoder
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint, trim_log
 from .loop import _lr_at, _optimizer_step
 from .process_state import restored_process_state
 
@@ -95,6 +95,7 @@ def train_autoencoder(cfg: AutoencoderConfig, resume: bool = True) -> dict:
         ckpt, step = out / "checkpoint.safetensors", 0
         if resume and ckpt.exists():
             step, _ = load_checkpoint(ckpt, model, ema, opt)
+            trim_log(out / "log.jsonl", step)  # steps after the checkpoint are trained (and logged) again
             print(f"resumed from {ckpt} at step {step}")
         start = step
         data = iter(DataLoader(WorldFrames(cfg.seed * 10_000_000 + step * cfg.clips_per_step, cfg),

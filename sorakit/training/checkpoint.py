@@ -5,6 +5,9 @@ safetensors, not pickle: a checkpoint from elsewhere can never run code on load.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import uuid
 from pathlib import Path
 
 import torch
@@ -19,9 +22,102 @@ def save_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer, step: in
         for key, value in state.items():
             tensors[f"opt.{idx}.{key}"] = torch.as_tensor(value)
     meta = {"step": str(step), "config": json.dumps(config), "param_groups": json.dumps(opt["param_groups"])}
+    path = Path(path)
+    remove_stale_temporaries(path)
     tmp = Path(str(path) + ".tmp")
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=meta)
-    tmp.replace(path)  # atomic: a crash mid-write never leaves a broken checkpoint
+    try:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=meta)
+        _fsync(tmp)  # the bytes reach the disk before the name points at them (a power cut keeps one whole file)
+        tmp.replace(path)  # atomic: a crash mid-write never leaves a broken checkpoint
+        _fsync(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's entries') writes to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems cannot sync a folder: the rename is still atomic
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete what an interrupted save or export beside `path` left (`<name>.tmp*`, `.<name>.tmp-*`).
+
+    One run writes one folder, so a temporary found before a save is an orphan of a killed process.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    stale = [*path.parent.glob(path.name + ".tmp*"), *path.parent.glob(f".{path.name}.tmp-*"),
+             *path.parent.glob(f".{path.name}.old-*")]
+    for item in stale:
+        shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
+    return stale
+
+
+def trim_log(log: Path, step: int) -> int:
+    """Drop the records of steps after `step` from a run's log.jsonl (written, then lost with a killed run):
+    a resume from `step` logs them again. Returns how many were dropped."""
+    log = Path(log)
+    if not log.is_file():
+        return 0
+    kept, dropped = [], 0
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            later = json.loads(line).get("step", 0) > step
+        except (json.JSONDecodeError, AttributeError, TypeError):
+            later = True  # a half-written last line of a killed run
+        dropped += later
+        if not later:
+            kept.append(line + "\n")
+    if dropped:
+        tmp = log.with_name(log.name + ".tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        tmp.replace(log)
+    return dropped
+
+
+def exported_step(folder: Path) -> int | None:
+    """The training step whose weights `export_weights` last wrote to `folder` (None: none or unknown)."""
+    try:
+        return json.loads((Path(folder) / "sorakit.json").read_text())["training"]["step"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def export_weights(pipe, folder: Path, step: int | None = None) -> None:
+    """The EMA transformer plus pipeline settings: what `sorakit.load(folder)` reads (no MiniLM copy).
+
+    Written whole into a temporary folder, then swapped in, so `folder` always holds one step's weights
+    and the matching sorakit.json, even when the run is killed mid-export.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder)
+    tmp = folder.with_name(f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        pipe.transformer.save_pretrained(tmp / "transformer", safe_serialization=True)
+        if pipe.vae is not None:
+            pipe.vae.save_pretrained(tmp / "vae", safe_serialization=True)
+        keys = ("num_frames", "height", "width", "fps", "max_text_tokens", "text_layers")
+        meta = {"pipeline": {k: pipe.config[k] for k in keys}, "training": {"step": step}}
+        (tmp / "sorakit.json").write_text(json.dumps(meta, indent=1))
+        for file in tmp.rglob("*"):
+            if file.is_file():
+                _fsync(file)
+        old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+        if folder.exists():
+            folder.rename(old)  # two renames: a kill between them leaves the new export whole in tmp
+        tmp.rename(folder)
+        _fsync(folder.parent)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # The layers that read the inputs: the video channels and the text states.

@@ -22,7 +22,7 @@ from ..flow import denoising_loss, motion_weight, sample_frame_times, sample_tim
 from ..loading import assemble, resolve_device
 from ..model import LATENT_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG, build_transformer
 from ..world.preview import write_grid_gif
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import export_weights, exported_step, load_checkpoint, save_checkpoint, trim_log
 from .latents import WorldLatents
 from .monitor import direction_clips, direction_reliance, monitor_clips, sample_and_score
 from .process_state import restored_process_state
@@ -186,12 +186,15 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
     ckpt, step = out / "checkpoint.safetensors", 0
     if resume and ckpt.exists():
         step, _ = load_checkpoint(ckpt, model, ema, opt)
+        trim_log(out / "log.jsonl", step)  # steps after the checkpoint are trained (and logged) again
         print(f"resumed from {ckpt} at step {step}")
     start = step  # the learning rate re-warms from here
     vae, bf16 = _load_vae(cfg.vae), use_bf16(cfg.bf16, device)
     pipe = assemble(ema, vae=vae, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width,
                     fps=cfg.fps).to(device)
     pipe.set_progress_bar_config(disable=True)
+    if step and exported_step(out / "pipeline") != step:  # killed between checkpoint and export
+        export_weights(pipe, out / "pipeline", step)
     data = _training_data(cfg, step, vae)
     empty = pipe.encode_text([""])
     watch = monitor_clips(8, cfg.height, cfg.width, cfg.num_frames)
@@ -230,14 +233,3 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
     bar.close()
     return {"step": step, "loss_first": history[:20], "loss_last": history[-20:]}
 
-
-def export_weights(pipe, folder: Path, step: int | None = None) -> None:
-    """The EMA transformer plus pipeline settings: what `sorakit.load(folder)` reads (no MiniLM copy)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    pipe.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
-    if pipe.vae is not None:
-        pipe.vae.save_pretrained(folder / "vae", safe_serialization=True)
-    keys = ("num_frames", "height", "width", "fps", "max_text_tokens", "text_layers")
-    meta = {"pipeline": {k: pipe.config[k] for k in keys}, "training": {"step": step}}
-    (folder / "sorakit.json").write_text(json.dumps(meta, indent=1))
