@@ -92,3 +92,22 @@ def test_bad_arguments_fail_while_parsing_in_one_line(capsys, tmp_path, monkeypa
     code, err = _run(capsys, argv)
     assert code == 2 and _one_line(err) and message in err, err
     assert not any(tmp_path.iterdir())  # nothing was written, no run folder was made
+
+
+@pytest.mark.parametrize("field, value", [
+    ("fps", 1e-9), ("fps", 0), ("fps", "8"), ("height", 30000), ("width", 30000), ("height", 0), ("width", -32),
+    ("height", "32"), ("frames", 10**9),
+])
+@pytest.mark.parametrize("where", ["sidecar", "comment"])
+def test_probe_refuses_a_recipe_field_read_from_the_file(capsys, tmp_path, field, value, where):
+    import json
+
+    recipe = {"prompt": "a red ball", "frames": 4, "height": 32, "width": 32, "fps": 8.0, field: value}
+    path = tmp_path / "clip.mp4"
+    comment = ["-metadata", f"comment={json.dumps(recipe)}"] if where == "comment" else []
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=8", "-frames:v", 4, *comment, "-c:v", "libx264",
+            "-pix_fmt", "yuv420p", path)
+    if where == "sidecar":
+        (tmp_path / "clip.mp4.json").write_text(json.dumps(recipe))
+    code, err = _run(capsys, ["probe", str(path)])
+    assert code == 2 and _one_line(err) and f"recipe field {field!r}" in err, err
