@@ -9,7 +9,8 @@ Functions this file calls in other modules (their contract with the CLI):
   train     sorakit.training.cli_main(argv: list[str]) -> dict (parses its own options)
   world     sorakit.world.preview(out_path, n=int, seed=int) -> path | None
   eval      one module of sorakit.eval per suite:
-            quality: sorakit.eval.quality.evaluate_quality(pipe, n=int, steps=int, guidance=float) -> dict (as JSON)
+            quality: sorakit.eval.quality.evaluate_quality(pipe, n=int, steps=int, guidance=float, batch_size=int)
+                     -> dict (as JSON); its batches are split between `accelerate launch` processes
             physics: sorakit.eval.physics.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> .to_dict(), .table()
             attention: sorakit.eval.attention.localization(pipe, n=int, n_generated=int) -> dict; .tables(dict) -> str
             hidden: sorakit.eval.hidden.run(pipe, n_clips=int) -> object with .to_dict(), .targets, .table(target)
@@ -89,6 +90,8 @@ def add_eval_parser(sub) -> None:
     qual.add_argument("--n", type=types.count, default=64, help="number of generated clips")
     qual.add_argument("--steps", type=types.steps, default=20, help="number of inference steps")
     qual.add_argument("--guidance", type=types.guidance, default=4.0, help="classifier-free guidance scale")
+    qual.add_argument("--batch-size", type=types.whole(*LIMITS.videos_per_prompt), default=16,
+                      help="clips per pipeline call (batch b is seeded b; under accelerate launch, batches are split)")
     phys = ev_sub.add_parser("physics", help="physics-consistency evaluation against the world")
     phys.add_argument("--n", type=types.count, default=32, help="held-out scenes, split over id/ood/combinatorial")
     phys.add_argument("--steps", type=types.steps, default=20, help="number of inference steps")
@@ -164,7 +167,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from sorakit.eval import attention, hidden, physics, quality
 
     if args.suite == "quality":  # a dict of shares; JSON is its only form
-        result = quality.evaluate_quality(_eval_pipe(args.model), n=args.n, steps=args.steps, guidance=args.guidance)
+        result = quality.evaluate_quality(_eval_pipe(args.model), n=args.n, steps=args.steps, guidance=args.guidance,
+                                          batch_size=args.batch_size)
         text = None
     elif args.suite == "physics":  # with no --model, evaluate_physics loads the shipped model itself
         pipe = _eval_pipe(args.model) if args.model else None
@@ -176,7 +180,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         result = hidden.run(_eval_pipe(args.model), n_clips=args.n)
         text = "\n\n".join(f"held-out R², ball {t}\n{result.table(t)}" for t in result.targets)
-    print(json.dumps(_to_jsonable(result), indent=2, default=str) if text is None or args.json else text)
+    from sorakit.distributed import process_state
+
+    if process_state().is_main_process:  # under `accelerate launch`: one report, from the main process
+        print(json.dumps(_to_jsonable(result), indent=2, default=str) if text is None or args.json else text)
     return 0
 
 
@@ -213,8 +220,10 @@ def _autoencoder_table(r: dict) -> str:
 def _eval_pipe(model: str | None):
     """The pipeline to evaluate (default: the shipped model), its per-call progress bars off."""
     import sorakit
+    from sorakit.distributed import process_state
 
-    pipe = sorakit.load(model) if model else sorakit.load()
+    device = process_state().device  # under `accelerate launch`: this process's own GPU (or the CPU)
+    pipe = sorakit.load(model, device=device) if model else sorakit.load(device=device)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

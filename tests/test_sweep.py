@@ -31,7 +31,9 @@ class Calls:
     def __call__(self, pipe, *args, **kwargs):
         if self.stop is not None and len(self.made) >= self.stop:
             raise KeyboardInterrupt  # as a kill would, between two cells
-        self.made.append((kwargs["prompt"], kwargs["generator"].initial_seed(), kwargs["guidance_scale"]))
+        generator = kwargs.get("generator")
+        self.made.append((kwargs.get("prompt", args[0] if args else None), generator and generator.initial_seed(),
+                          kwargs.get("guidance_scale")))
         return self.original(pipe, *args, **kwargs)
 
 
@@ -80,18 +82,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def launch(*args: str) -> subprocess.CompletedProcess:
+    """`accelerate launch` with 2 CPU processes (--multi_gpu is how it starts local processes without MPI)."""
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+               "--main_process_port", str(_free_port()), *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
 @pytest.fixture(scope="module")
 def launched(tmp_path_factory):
     """The same grid through the real CLI: `accelerate launch ... -m sorakit sweep`, 2 CPU processes."""
     out = tmp_path_factory.mktemp("launched")
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "--main_process_port", str(_free_port()), "-m", "sorakit", "sweep", *PROMPTS,
-               "--seeds", "0-2", "--guidance", *map(str, GUIDANCE), "--steps", str(TINY["steps"]),
-               "--frames", str(TINY["frames"]), "--out", str(out), "--quiet"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = launch("-m", "sorakit", "sweep", *PROMPTS, "--seeds", "0-2", "--guidance", *map(str, GUIDANCE),
+                  "--steps", str(TINY["steps"]), "--frames", str(TINY["frames"]), "--out", str(out), "--quiet")
     return {"out": out, "stdout": proc.stdout}
 
 
@@ -151,6 +158,37 @@ def test_rerun_in_one_process_of_a_two_process_sweep_samples_nothing(launched, p
     assert calls.made == [] and f"{CELLS} cells" in capsys.readouterr().out
 
 
+# --- the engine under evaluation: sorakit.distributed.map_shared ------------------------------------
+MAP_SCRIPT = """
+import json, os, sys
+from sorakit.distributed import map_shared, process_state
+state = process_state()
+done = map_shared(lambda x: {"x": x, "square": x * x, "process": state.process_index}, range(11))
+if state.is_main_process:
+    print(json.dumps({"processes": state.num_processes, "done": done}))
+"""
+
+
+def test_map_shared_splits_items_between_processes_and_gathers_them_in_order(tmp_path):
+    script = tmp_path / "map.py"
+    script.write_text(MAP_SCRIPT)
+    result = json.loads(launch(str(script)).stdout.strip().splitlines()[-1])
+    assert result["processes"] == 2
+    done = result["done"]
+    assert [d["x"] for d in done] == list(range(11)) and all(d["square"] == d["x"] ** 2 for d in done)
+    assert [d["process"] for d in done] == [0] * 6 + [1] * 5  # contiguous shares, each item once
+
+
+@pytest.mark.slow
+def test_eval_quality_with_two_processes_matches_one(pipe):
+    from sorakit.eval.quality import evaluate_quality
+
+    proc = launch("-m", "sorakit", "eval", "quality", "--n", "4", "--batch-size", "2", "--steps", "1")
+    assert "quality (process 1/2)" in proc.stderr  # two processes ran (the split itself: the test above)
+    one = evaluate_quality(pipe, n=4, batch_size=2, steps=1, progress=False)
+    assert json.loads(proc.stdout) == json.loads(json.dumps(one, default=str))
+
+
 # --- bad input: a clear error before anything runs ---------------------------------------------------
 @pytest.mark.parametrize("call, message", [
     (lambda p, o: sweep(p, [], out=o), "prompts is empty"),
@@ -194,19 +232,31 @@ def test_a_folder_holding_another_sweep_is_refused(pipe, calls, tmp_path):
     assert len(sweep(pipe, PROMPTS[:1], **_one)) == 1 and calls.made == []  # the same grid resumes: nothing to do
 
 
-def test_cli_bad_input_is_one_line_and_exit_2_before_the_model_loads(monkeypatch, capsys, tmp_path):
-    import sorakit
+def _exit_status(argv) -> int:
     from sorakit.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exit_:  # argparse's own checks exit while parsing
+        return exit_.code
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["a ball", "--steps", "0"], "must be a whole number from 1 to 1000"),
+    (["a ball", "--seeds", "9-3"], "empty seed range"),
+    (["a ball", "--seeds", "0-4294967296"], "at most 1000000 cells"),
+    (["a ball", "--seeds", "1", "1"], "are the same cell"),
+    ([], "no cells"),
+    (["a ball", "--prompts", "missing.txt"], "no prompt file"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2_before_the_model_loads(monkeypatch, capsys, tmp_path, argv, message):
+    import sorakit
 
     def no_model(*args, **kwargs):
         raise AssertionError("the model was loaded for bad input")
 
     monkeypatch.setattr(sorakit, "load", no_model)
-    assert main(["sweep", "a ball", "--steps", "0", "--out", str(tmp_path / "s")]) == 2
+    assert _exit_status(["sweep", *argv, "--out", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "steps" in err and "1 to 1000" in err
-    assert main(["sweep", "--out", str(tmp_path / "s")]) == 2
-    assert "no cells" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exit_:
-        main(["sweep", "a ball", "--seeds", "9-3", "--out", str(tmp_path / "s")])
-    assert exit_.value.code == 2 and "empty seed range" in capsys.readouterr().err
+    assert err.count("\n") == 0 and message in err
+    assert not (tmp_path / "s").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import world
+from ..distributed import map_shared
 from ..probes.gravity import gravity
 from ..training.monitor import MONITOR_SEED, direction_clips, direction_reliance, generate, monitor_clips, track_scores
 
@@ -39,17 +40,19 @@ def evaluate_quality(pipe, n: int = 64, batch_size: int = 16, steps: int = 20, g
                      progress: bool = True) -> dict:
     """The measures on `n` clips generated from held-out captions (batch b seeded b) and on the true
     clips (what a perfect model scores), plus the direction-word reliance on 16 held-out clips."""
-    from tqdm.auto import tqdm
-
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     cfg = pipe.config
     clips = monitor_clips(n, cfg.height, cfg.width, cfg.num_frames)
-    scores, truth = [], [score_clip(c.video, c) for c in clips]
-    for b, start in enumerate(tqdm(range(0, n, batch_size), desc="quality", disable=not progress)):
-        batch = clips[start:start + batch_size]
-        videos = generate(pipe, batch, seed=b, steps=steps, guidance=guidance)
-        scores += [score_clip(v, c) for v, c in zip(videos, batch)]
+    truth = [score_clip(c.video, c) for c in clips]
+
+    def scored(b: int) -> list[dict]:  # batch b is seeded b: the same scores whichever process runs it
+        batch = clips[b * batch_size:(b + 1) * batch_size]
+        return [score_clip(v, c) for v, c in zip(generate(pipe, batch, seed=b, steps=steps, guidance=guidance), batch)]
+
+    # Under `accelerate launch`, each process generates a share of the batches; all get every score.
+    scores = [s for part in map_shared(scored, range(-(-n // batch_size)), desc="quality", progress=progress)
+              for s in part]
     reliance = direction_reliance(pipe, direction_clips(16, cfg.height, cfg.width, cfg.num_frames))
     return {"generated": shares(scores), "truth": shares(truth), "direction_reliance": reliance,
             "config": {"n": n, "steps": steps, "guidance": guidance, "seed": MONITOR_SEED}}

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from .. import cli_args as types
 from ..limits import LIMITS
 
 
@@ -41,16 +42,16 @@ def add_sweep_parser(sub) -> None:
     sw.add_argument("--cells", metavar="FILE", help="a JSON list of cells, e.g. [{\"prompt\": \"...\", \"seed\": 3}]")
     sw.add_argument("--seeds", nargs="+", type=seed_list, default=[[0]], metavar="SEED",
                     help="seeds or inclusive ranges, e.g. 0 1 2 or 0-15 (default 0)")
-    sw.add_argument("--guidance", nargs="+", type=float, help="classifier-free guidance scales (default 4)")
-    sw.add_argument("--steps", nargs="+", type=int, help="numbers of inference steps (default 20)")
-    sw.add_argument("--frames", nargs="+", type=int, help="frames per clip (default: the model's)")
-    sw.add_argument("--height", nargs="+", type=int, help="clip heights in pixels (default: the model's)")
-    sw.add_argument("--width", nargs="+", type=int, help="clip widths in pixels (default: the model's)")
+    sw.add_argument("--guidance", nargs="+", type=types.guidance, help="classifier-free guidance scales (default 4)")
+    sw.add_argument("--steps", nargs="+", type=types.steps, help="numbers of inference steps (default 20)")
+    sw.add_argument("--frames", nargs="+", type=types.frames, help="frames per clip (default: the model's)")
+    sw.add_argument("--height", nargs="+", type=types.side, help="clip heights in pixels (default: the model's)")
+    sw.add_argument("--width", nargs="+", type=types.side, help="clip widths in pixels (default: the model's)")
     sw.add_argument("--negative-prompt", default=None, help="one negative prompt for every cell")
     sw.add_argument("--out", required=True, metavar="FOLDER", help="folder for clips/, rows/ and the table")
     sw.add_argument("--table", default="results.csv", help="results.csv or results.parquet (needs pyarrow)")
     sw.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
-    sw.add_argument("--threads", type=int, default=None,
+    sw.add_argument("--threads", type=types.whole(1, 1024), default=None,
                     help="torch threads per process (default: OMP_NUM_THREADS, else the cores per local process)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -95,7 +96,8 @@ def _warn_one_process(state) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import sorakit
 
-    from .run import plan, process_state, sweep
+    from ..distributed import process_state
+    from .run import plan, sweep
 
     prompts, cells = _prompts(args), _cells(args)
     seeds = [s for group in args.seeds for s in group]

@@ -1,8 +1,9 @@
 """`sweep()`: every cell sampled, probed, exported and written as a row, split between accelerate's processes.
 
 The same call runs in a notebook (one process) and under `accelerate launch` (N processes, on one
-machine or several): `PartialState().split_between_processes` hands each process its share of the
-cells still to do, each process writes its own rows, and the main process gathers one table. A
+machine or several; see sorakit.distributed): `PartialState().split_between_processes` hands each
+process its share of the cells still to do, each process writes its own rows, and the main process
+gathers one table. A
 cell's noise comes from a CPU generator seeded by the cell (`Recipe.pipeline_kwargs`), so which
 process makes a clip does not change it.
 """
@@ -14,30 +15,13 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from ..distributed import default_threads, process_state, share_label
 from ..recipe import Recipe
 from . import grid, store
 from .score import output_digest, row, row_file
 from .table import gather, read_table
 
 logger = logging.getLogger(__name__)
-
-
-def process_state():
-    """accelerate's PartialState. Where torch sees no GPU, processes started by `accelerate launch`
-    (torchrun) join one gloo group on the CPU: accelerate only does that when asked for the CPU."""
-    import torch
-    from accelerate import PartialState
-
-    return PartialState(cpu=not torch.cuda.is_available())
-
-
-def default_threads(state) -> int | None:
-    """Torch threads per process: the cores shared out between this machine's processes, unless
-    OMP_NUM_THREADS (which `accelerate launch` sets) already says; None on a GPU."""
-    if state.device.type != "cpu" or os.environ.get("OMP_NUM_THREADS"):
-        return None
-    local = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
-    return max(1, (os.cpu_count() or 1) // local)
 
 
 def plan(prompts, seeds, cells, settings: Mapping[str, Any]) -> list[Recipe]:
@@ -108,9 +92,8 @@ def sweep(pipe, prompts: str | Sequence[str] | None = None, seeds: int | Sequenc
     try:
         with state.split_between_processes(todo) as mine, \
                 restored_process_state(threads or default_threads(state), seed=None):
-            label = f"sweep (process {state.process_index + 1}/{state.num_processes})" \
-                if state.num_processes > 1 else "sweep"
-            for recipe in tqdm(mine, desc=label, unit="clip", disable=not (progress and state.is_local_main_process)):
+            shown = progress and state.is_local_main_process
+            for recipe in tqdm(mine, desc=share_label("sweep", state), unit="clip", disable=not shown):
                 run_cell(pipe, recipe, out, state.process_index)
     finally:
         pipe.set_progress_bar_config(**saved_bar)
