@@ -161,7 +161,23 @@ def cmd_world(args: argparse.Namespace) -> int:
     return 0
 
 
+SPLIT_SUITES = ("quality",)  # the eval suites whose work `accelerate launch` splits between processes
+
+
+def _one_process_unless_split(suite: str) -> None:
+    """Refuse to run a suite N times over: under `accelerate launch`, only SPLIT_SUITES share their work."""
+    if suite in SPLIT_SUITES:
+        return
+    from sorakit.distributed import process_state
+
+    processes = process_state().num_processes
+    if processes > 1:
+        raise ValueError(f"eval {suite} runs in one process ({processes} were launched); "
+                         f"accelerate launch splits only: {', '.join(SPLIT_SUITES)}")
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    _one_process_unless_split(args.suite)
     if args.suite == "autoencoder":  # no pipeline: its own loader and table
         return cmd_eval_autoencoder(args)
     from sorakit.eval import attention, hidden, physics, quality

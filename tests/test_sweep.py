@@ -260,3 +260,16 @@ def test_cli_bad_input_is_one_line_and_exit_2_before_the_model_loads(monkeypatch
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and message in err
     assert not (tmp_path / "s").exists()
+
+
+def test_eval_suites_that_do_not_split_refuse_several_processes(monkeypatch, capsys):
+    import types
+
+    import sorakit
+    from sorakit import distributed
+
+    monkeypatch.setattr(distributed, "process_state", lambda: types.SimpleNamespace(num_processes=2))
+    monkeypatch.setattr(sorakit, "load", lambda *a, **k: pytest.fail("the model was loaded"))
+    assert _exit_status(["eval", "hidden", "--n", "4"]) == 2
+    assert "eval hidden runs in one process (2 were launched); accelerate launch splits only: quality" \
+        in capsys.readouterr().err
