@@ -23,7 +23,7 @@ def loaded(monkeypatch):
         def set_progress_bar_config(self, **kwargs):
             pass
 
-    def load(model=None):
+    def load(model=None, device=None):  # device: each accelerate process's own (the CPU here)
         calls.append(model)
         return FakePipe()
 
@@ -62,14 +62,14 @@ def test_eval_hidden_prints_r2_by_layer_and_noise_level(monkeypatch, capsys, loa
 def test_eval_quality_prints_json(monkeypatch, capsys, loaded):
     seen = {}
 
-    def fake(pipe, n, steps, guidance):
-        seen.update(n=n, steps=steps, guidance=guidance)
+    def fake(pipe, n, steps, guidance, batch_size):
+        seen.update(n=n, steps=steps, guidance=guidance, batch_size=batch_size)
         return {"generated": {"colour": {"mean": 1.0, "n": n}}}
 
     monkeypatch.setattr(quality, "evaluate_quality", fake)
-    assert cli.main(["eval", "quality", "--n", "4", "--steps", "2", "--guidance", "3"]) == 0
+    assert cli.main(["eval", "quality", "--n", "4", "--steps", "2", "--guidance", "3", "--batch-size", "2"]) == 0
     assert json.loads(capsys.readouterr().out)["generated"]["colour"] == {"mean": 1.0, "n": 4}
-    assert seen == {"n": 4, "steps": 2, "guidance": 3.0}
+    assert seen == {"n": 4, "steps": 2, "guidance": 3.0, "batch_size": 2}
 
 
 def test_eval_autoencoder_loads_a_folder_and_prints_a_table(tmp_path, capsys):

@@ -230,6 +230,13 @@ def test_a_folder_holding_another_sweep_is_refused(pipe, calls, tmp_path):
         sweep(pipe, PROMPTS[:1], **{**_one, "out": other})
     assert calls.made == []
     assert len(sweep(pipe, PROMPTS[:1], **_one)) == 1 and calls.made == []  # the same grid resumes: nothing to do
+    # A finished cell whose clip was deleted runs again; its old row (here from another process) goes.
+    (row,) = store.row_files(out)
+    row.rename(row.with_name(row.name.replace(".p0.", ".p1.")))
+    next((out / "clips").glob("*.mp4")).unlink()
+    table = sweep(pipe, PROMPTS[:1], **_one)
+    assert len(calls.made) == 1 and [p.name.split(".")[1] for p in store.row_files(out)] == ["p0"]
+    assert table["process"].tolist() == [0]
 
 
 def _exit_status(argv) -> int:

@@ -86,6 +86,7 @@ def sweep(pipe, prompts: str | Sequence[str] | None = None, seeds: int | Sequenc
     if state.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         store.write_manifest(out, recipes)
+        store.remove_stale_rows(out, done)
     state.wait_for_everyone()
     saved_bar = dict(getattr(pipe, "_progress_bar_config", {}))
     pipe.set_progress_bar_config(disable=True)  # one bar over cells, not one per clip

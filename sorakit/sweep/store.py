@@ -102,6 +102,13 @@ def finished(out: Path) -> set[str]:
     return {_row_key(p) for p in row_files(out) if clip_path(out, _row_key(p)).is_file()}
 
 
+def remove_stale_rows(out: Path, done: set[str]) -> None:
+    """Rows whose clip is gone: the cell runs again, so its old row must not stand beside the new one."""
+    for path in row_files(out):
+        if _row_key(path) not in done:
+            path.unlink(missing_ok=True)
+
+
 def read_rows(out: Path, keys: Iterable[str]) -> list[dict]:
     """The rows of `keys` in that order (one per key: a second copy is logged and left out)."""
     by_key: dict[str, dict] = {}
