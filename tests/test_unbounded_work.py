@@ -16,6 +16,7 @@ from sorakit.limits import LIMITS
     (dict(num_frames=10**6), "num_frames"), (dict(num_frames=LIMITS.frames[1] + 1), "num_frames"),
     (dict(fps=1e-6), "fps"), (dict(fps=float("inf")), "fps"), (dict(fps="8"), "fps"), (dict(fps=True), "fps"),
     (dict(seed=-1), "seed"), (dict(seed=1.5), "seed"), (dict(gravity="9.8"), "gravity"),
+    (dict(radius=5e-307), "radius"),
     (dict(ball_restitution=None), "ball_restitution"), (dict(n_balls="2", scenario="several"), "n_balls"),
 ])
 def test_world_sample_refuses_unbounded_or_wrong_settings_at_once(kwargs, field):

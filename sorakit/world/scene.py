@@ -17,6 +17,7 @@ from ..limits import LIMITS
 WORLD_WIDTH = 10.0
 FLOOR_DEPTH = 0.6
 GRAVITY = 9.8
+MIN_RADIUS = 0.05  # world units: a sixth of a pixel at 32 px
 
 # Far apart in RGB, and none is a blend of the dark background and another one, so
 # colour segmentation in `track()` stays unambiguous.
@@ -144,6 +145,8 @@ def sample_scene(
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
     _check_positive("gravity", gravity, 100)
     _check_positive("radius", radius, 2.5)
+    if radius is not None and radius < MIN_RADIUS:  # a smaller ball has no mass pymunk can simulate
+        raise ValueError(f"radius must be at least {MIN_RADIUS} (world units), got {radius!r}")
     _check_positive("speed", speed, 30)
     if not _is_number(ball_restitution) or not 0 <= ball_restitution <= 1:
         raise ValueError(f"ball_restitution must be in [0, 1], got {ball_restitution!r}")
