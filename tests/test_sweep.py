@@ -2,6 +2,7 @@
 `accelerate launch` with 2 processes; both must make every cell exactly once and the same clips."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -201,6 +202,7 @@ def test_eval_quality_with_two_processes_matches_one(pipe):
     (lambda p, o: sweep(p, PROMPTS, guidance=99, out=o), "'guidance' must be a number from 0 to 50"),
     (lambda p, o: sweep(p, PROMPTS, seeds=[1, 1], out=o), "are the same cell"),
     (lambda p, o: sweep(p, PROMPTS, seeds=range(2**32), out=o), "at most 1000000 cells"),
+    (lambda p, o: sweep(p, PROMPTS, seeds=itertools.count(), out=o), "at most 1000000 cells"),
     (lambda p, o: sweep(p, PROMPTS, height=30, out=o), "height must be a multiple of 4"),
     (lambda p, o: sweep(p, PROMPTS, out=o, table="results.xlsx"), "table must be a file name ending in .csv"),
     (lambda p, o: sweep(p, PROMPTS, out=o, threads=0), "threads must be a positive whole number"),

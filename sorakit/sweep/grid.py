@@ -31,9 +31,10 @@ def _axis(name: str, value: Any) -> list:
     """One axis of the grid: a scalar is a one-value axis; a list or tuple must not be empty."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         return [value]
-    if hasattr(value, "__len__") and len(value) > LIMITS.sweep_cells:  # e.g. range(2**32): refuse before listing
-        raise ValueError(f"{name} has {len(value)} values; at most {LIMITS.sweep_cells} cells are allowed in one sweep")
-    values = list(value)
+    values = list(itertools.islice(value, LIMITS.sweep_cells + 1))  # e.g. range(2**32): refused, not listed
+    if len(values) > LIMITS.sweep_cells:
+        raise ValueError(f"{name} has over {LIMITS.sweep_cells} values; at most {LIMITS.sweep_cells} cells are "
+                         "allowed in one sweep")
     if not values:
         raise ValueError(f"{name} is empty: give at least one value")
     return values
