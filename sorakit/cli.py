@@ -14,6 +14,7 @@ Functions this file calls in other modules (their contract with the CLI):
             physics: sorakit.eval.physics.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> .to_dict(), .table()
             attention: sorakit.eval.attention.localization(pipe, n=int, n_generated=int) -> dict; .tables(dict) -> str
             hidden: sorakit.eval.hidden.run(pipe, n_clips=int) -> object with .to_dict(), .targets, .table(target)
+            events: sorakit.eval.events_cli: add_events_parser(subparsers) and cmd_events(args) -> int
             autoencoder: diffusers.AutoencoderKL.from_pretrained(folder, use_safetensors=True) -> vae;
                          sorakit.eval.autoencoder.evaluate_autoencoder(vae, n=int, height=int, width=int,
                          num_frames=int) -> dict (as JSON)
@@ -104,6 +105,9 @@ def add_eval_parser(sub) -> None:
         suite.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
         tables = "" if suite is qual else " instead of the tables"  # quality has no table form
         suite.add_argument("--json", action="store_true", help=f"print every number as JSON{tables}")
+    from sorakit.eval.events_cli import add_events_parser  # light: argparse only
+
+    add_events_parser(ev_sub)
     # The autoencoder is measured on its own (no pipeline): the parse floor on its reconstructions.
     vae = ev_sub.add_parser("autoencoder", help="does a video autoencoder keep the physics measurable")
     vae.add_argument("--vae", required=True, metavar="FOLDER",
@@ -180,6 +184,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _one_process_unless_split(args.suite)
     if args.suite == "autoencoder":  # no pipeline: its own loader and table
         return cmd_eval_autoencoder(args)
+    if args.suite == "events":  # its options and command live beside it
+        from sorakit.eval.events_cli import cmd_events
+
+        return cmd_events(args)
     from sorakit.eval import attention, hidden, physics, quality
 
     if args.suite == "quality":  # a dict of shares; JSON is its only form

@@ -6,6 +6,7 @@
     evaluation.attention.localization(pipe)               # `sorakit eval attention`: do word maps find the ball?
     evaluation.hidden.run(pipe)                           # `sorakit eval hidden`: linear probes on hidden states
     evaluation.autoencoder.evaluate_autoencoder(vae)      # does the video autoencoder keep physics measurable?
+    evaluation.events.evaluate_events(n=64)               # `sorakit eval events`: drops, bounces, hoops, collisions
 
 Evaluation sits above the packages it measures with (world, probes, attention, training's monitor):
 it may import them, they never import it.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 
-SUITES = ("quality", "physics", "attention", "hidden", "autoencoder")
+SUITES = ("quality", "physics", "attention", "hidden", "autoencoder", "events")
 
 __all__ = [*SUITES]
 
