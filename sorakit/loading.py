@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import torch
-from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
+from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, UniPCMultistepScheduler, WanTransformer3DModel
 
 from .flow import TIME_SHIFT
 from .model import TEXT_LAYERS, TEXT_WIDTH, load_text_encoder, text_encoder_path
@@ -19,8 +19,19 @@ COMPONENTS = ("tokenizer", "text_encoder", "transformer", "scheduler", "vae")
 DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 
 
-def make_scheduler() -> FlowMatchEulerDiscreteScheduler:
-    return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=TIME_SHIFT)
+SAMPLERS = ("euler", "unipc")
+
+
+def make_scheduler(sampler: str = "euler") -> FlowMatchEulerDiscreteScheduler | UniPCMultistepScheduler:
+    """The flow sampler, on the training's time shift. "euler": first order, the default and the training
+    monitor's; "unipc": Wan's multistep solver on flow sigmas, for comparison (sorakit's transformers
+    predict x0, so a few Euler steps already land near a many-step solve; see docs/model-v2.md)."""
+    if sampler == "euler":
+        return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=TIME_SHIFT)
+    if sampler == "unipc":
+        return UniPCMultistepScheduler(num_train_timesteps=1000, prediction_type="flow_prediction",
+                                       use_flow_sigmas=True, flow_shift=TIME_SHIFT)
+    raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
 
 
 def assemble(transformer: WanTransformer3DModel | None, vae: AutoencoderKL | None = None,
