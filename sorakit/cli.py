@@ -36,12 +36,35 @@ from . import cli_args as types
 from .cli_args import OneLineParser, one_line, writable_output
 from .limits import LIMITS
 
+AUTH_ENV = "SORAKIT_DEMO_AUTH"
+
 
 def _auth(text: str) -> tuple[str, str]:
-    user, sep, password = text.partition(":")
+    """USER:PASSWORD -> (user, password)."""
+    user, sep, password = text.strip().partition(":")
     if not sep or not user or not password:
-        raise argparse.ArgumentTypeError("expected USER:PASSWORD")
+        raise ValueError("a login must be USER:PASSWORD")
     return user, password
+
+
+def _auth_on_command_line(text: str):
+    raise argparse.ArgumentTypeError(f"a password on the command line is visible to every user of this machine "
+                                     f"(ps); put USER:PASSWORD in a file (--auth-file FILE) or in ${AUTH_ENV}")
+
+
+def demo_auth(auth_file: str | None) -> tuple[str, str] | None:
+    """The demo's login: from --auth-file (its first line), else $SORAKIT_DEMO_AUTH, else none."""
+    import os
+    from pathlib import Path
+
+    if auth_file is not None:
+        path = Path(auth_file)
+        if not path.is_file() or path.stat().st_size > 4096:
+            raise ValueError(f"--auth-file {auth_file}: not a small file holding USER:PASSWORD")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return _auth(lines[0] if lines else "")
+    text = os.environ.get(AUTH_ENV)
+    return _auth(text) if text else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=types.port, default=None)
     demo.add_argument("--share", action="store_true", help="create a public share link")
-    demo.add_argument("--auth", type=_auth, default=None, metavar="USER:PASS")
+    demo.add_argument("--auth", type=_auth_on_command_line, default=None, help=argparse.SUPPRESS)
+    demo.add_argument("--auth-file", default=None, metavar="FILE",
+                      help=f"a login in front of the demo: a file holding USER:PASSWORD (or set ${AUTH_ENV})")
     return parser
 
 
@@ -267,7 +292,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from sorakit import demo
 
-    demo.launch(host=args.host, port=args.port, share=args.share, auth=args.auth)
+    demo.launch(host=args.host, port=args.port, share=args.share, auth=demo_auth(args.auth_file))
     return 0
 
 

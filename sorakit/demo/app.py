@@ -6,16 +6,22 @@ torch), behind a bounded queue; the validators run before a job is queued.
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from .cleanup import private_gradio_cache, stop_on_sigterm, sweep_stale
 from .endpoints import Endpoints, OutputDir
-from .queue_guard import bound_queue
+from .guard import Guard
+from .queue_guard import bound_queue, session_alive
+from .validation import RefusedImage
 
 QUEUE_SIZE = 16  # waiting jobs; at a few seconds per clip on 2 cores that is about a minute of wait
 CACHE_SECONDS = 3600  # files served to browsers are deleted after an hour (and all on shutdown)
+MAX_UPLOAD = 10 << 20  # bytes: a first frame (a 4096 px photo) fits; sorakit reads only its header before the queue
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 EXAMPLES = [
     ["a red ball is thrown to the right and bounces twice", 0],
@@ -40,7 +46,12 @@ def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: b
     link, no analytics and no traffic-monitoring page unless asked; `auth=(user, password)` puts a
     login in front. Extra keyword arguments go to `gr.Blocks.launch` (e.g. `prevent_thread_lock=True`
     to return at once from a script or test; notebooks return at once anyway).
+
+    Starting sweeps what killed demos left; SIGTERM shuts down like Ctrl-C; every response passes
+    `guard.Guard` (sizes, Host, login rate, security headers). See docs/demo-hardening.md.
     """
+    sweep_stale()
+    private_gradio_cache()  # before any component exists: they keep the folder they were made with
     if pipe is None:
         import sorakit
 
@@ -51,8 +62,14 @@ def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: b
         warnings.warn("the demo is reachable from other machines without a login; pass auth=(user, password)",
                       stacklevel=2)
     app = build_app(pipe, queue_size=queue_size)
+    shared = share or host not in LOOPBACK
+    app_kwargs = dict(launch_kwargs.pop("app_kwargs", None) or {})
+    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
+                                Middleware(Guard, loopback_only=not shared, shared=shared, max_upload=MAX_UPLOAD)]
     options = dict(server_name=host, server_port=port, share=share, auth=auth, enable_monitoring=False,
-                   run_history=False, max_file_size="10mb", footer_links=["api"], css=CSS)
+                   run_history=False, max_file_size=MAX_UPLOAD, footer_links=["api"], css=CSS, app_kwargs=app_kwargs)
+    if not launch_kwargs.get("prevent_thread_lock") and "ipykernel" not in sys.modules:
+        stop_on_sigterm()  # launch blocks this process: a SIGTERM then cleans up as Ctrl-C does
     app.launch(**{**options, **launch_kwargs})
     return app
 
@@ -116,6 +133,7 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
 
     app.queue(max_size=queue_size, default_concurrency_limit=1)
     bound_queue(app)
+    endpoints.client_alive = lambda session: session_alive(app, session)  # a job ends when its client leaves
     app.sorakit_handlers = endpoints  # what tests and scripts reach the endpoints by
     _close = app.close
 
@@ -158,13 +176,19 @@ class Image(gr.Image):
     """An image upload passed on as its cached file path, unopened.
 
     gr.Image decodes the upload while preprocessing, so a file that is not an image fails there as an
-    opaque HTTP 400; the validator opens it instead (header first, refusing huge images before
-    decoding) and says what is wrong. Gradio has already checked that the path is an upload.
+    opaque HTTP 400; the validator reads its header instead (refusing huge images before any decoding)
+    and says what is wrong; the job decodes it. Gradio has already checked that the path is an upload.
+    A `data:` URL is refused unread: Gradio would decode and re-encode it before any check (seconds
+    of CPU and GBs for a small, hostile PNG) and keep the result in its cache.
     """
 
     is_template = True  # rendered by the frontend's Image
 
     def preprocess(self, payload: Any) -> Any:
-        if payload is None or (payload.url or "").startswith("data:") or payload.path is None:
-            return super().preprocess(payload)
+        if payload is None:
+            return None
+        if (payload.url or "").startswith("data:") or (payload.path or "").startswith("data:"):
+            return RefusedImage("the first frame must be uploaded as a file, not sent as a data: URL")
+        if payload.path is None:
+            return RefusedImage("the first frame must be an uploaded file")
         return str(payload.path)

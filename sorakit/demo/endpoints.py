@@ -18,7 +18,7 @@ import uuid
 import weakref
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import gradio as gr
 import numpy as np
@@ -33,14 +33,35 @@ THUMB_SCALE = 4
 MARKS = {True: "pass", False: "**FAIL**", None: "n/a"}  # plain text: no emoji font needed
 
 
+class ClientGone(Exception):
+    """The browser or API client that asked for a job disconnected: its sampling stops."""
+
+
 class Endpoints:
     def __init__(self, pipe, outputs: OutputDir | None = None, limits: Limits = LIMITS, cache_size: int = 8):
         self.pipe = pipe
         self.checks = Checks(pipe, limits)
         self.outputs = outputs or OutputDir()
         self.cache = ResultCache(cache_size)
+        # session hash -> is its client still connected; set by build_app from Gradio's queue
+        self.client_alive: Callable[[str], bool] | None = None
 
-    def _sample(self, recipe: Recipe, first_frame: np.ndarray | None, capture: bool = False) -> tuple[np.ndarray, Any]:
+    def _stop_when_gone(self, request) -> dict:
+        """Pipeline kwargs that end the job at the next step once its client has disconnected."""
+        session = getattr(request, "session_hash", None)
+        alive = self.client_alive
+        if session is None or alive is None:
+            return {}
+
+        def check(pipe, step, timestep, tensors):
+            if not alive(session):
+                raise ClientGone(f"session {session} disconnected at step {step}")
+            return tensors
+
+        return {"callback_on_step_end": check}
+
+    def _sample(self, recipe: Recipe, first_frame: np.ndarray | None, capture: bool = False,
+                request=None) -> tuple[np.ndarray, Any]:
         """The recipe's clip (and attention capture if asked), from the cache when possible.
 
         Same settings, same weights -> bit-identical frames, so the Attention and Physics tabs see
@@ -50,7 +71,7 @@ class Endpoints:
         cached = self.cache.get(key)
         if "video" in cached and (not capture or cached.get("capture") is not None):
             return cached["video"], cached.get("capture")
-        kwargs = recipe.pipeline_kwargs()
+        kwargs = {**recipe.pipeline_kwargs(), **self._stop_when_gone(request)}
         if first_frame is not None:
             kwargs["frames"] = first_frame[None]
         try:
@@ -76,7 +97,7 @@ class Endpoints:
 
     def generate(self, prompt: str, negative_prompt: str = "", seed: int = 0, randomize_seed: bool = False,
                  steps: int = 20, guidance: float = 4.0, frames: int = 16, image: str | None = None,
-                 gallery: list | None = None, progress=gr.Progress(track_tqdm=True)):
+                 gallery: list | None = None, progress=gr.Progress(track_tqdm=True), request: gr.Request = None):
         """Text (and optionally a first frame) -> an H.264 mp4. Returns (clip, seed used, session gallery).
 
         `gallery` is the browser session's list of (clip, caption); a gr.State, so not part of the API.
@@ -85,7 +106,7 @@ class Endpoints:
             seed = secrets.randbelow(self.checks.limits.seed[1] + 1)
         recipe, first = self.checks.accept(prompt, negative_prompt, seed, steps, guidance, frames, image)
         progress(0, desc="sampling")
-        video, _ = self._sample(recipe, first)
+        video, _ = self._sample(recipe, first, request=request)
         path = export(video, self.outputs.new("clip", ".mp4"), recipe=recipe)
         thumb = export(video, self.outputs.new("thumb", ".gif"), recipe=recipe, scale=THUMB_SCALE)
         caption = f"{recipe.prompt} · seed {recipe.seed}"
@@ -102,14 +123,14 @@ class Endpoints:
 
     def attention(self, prompt: str, word: str, negative_prompt: str = "", seed: int = 0, steps: int = 20,
                   guidance: float = 4.0, frames: int = 16, image: str | None = None,
-                  progress=gr.Progress(track_tqdm=True)) -> str:
+                  progress=gr.Progress(track_tqdm=True), request: gr.Request = None) -> str:
         """The clip of these settings with the chosen word's cross-attention heat laid over it (mp4)."""
         recipe, first = self.checks.accept(prompt, negative_prompt, seed, steps, guidance, frames, image)
         raise_first([word_error(word, self.checks.words(prompt))])
         from .. import attention
 
         progress(0, desc="sampling with attention capture")
-        video, cap = self._sample(recipe, first, capture=True)
+        video, cap = self._sample(recipe, first, capture=True, request=request)
         try:
             heat = cap.word_map(word)
         except (KeyError, ValueError) as exc:
@@ -127,13 +148,14 @@ class Endpoints:
         return as_validations(self.checks.recipe(prompt, negative_prompt, seed, steps, guidance, frames, image))
 
     def probe(self, prompt: str, negative_prompt: str = "", seed: int = 0, steps: int = 20, guidance: float = 4.0,
-              frames: int = 16, image: str | None = None, progress=gr.Progress(track_tqdm=True)):
+              frames: int = 16, image: str | None = None, progress=gr.Progress(track_tqdm=True),
+              request: gr.Request = None):
         """Physics probes on these settings' clip. Returns (verdicts as markdown, plot image, report dict)."""
         recipe, first = self.checks.accept(prompt, negative_prompt, seed, steps, guidance, frames, image)
         from .. import probes
 
         progress(0, desc="sampling")
-        video, _ = self._sample(recipe, first)
+        video, _ = self._sample(recipe, first, request=request)
         progress(0.9, desc="probing")
         try:
             report = probes.run(video, prompt=recipe.prompt, fps=recipe.fps)
@@ -225,7 +247,10 @@ class OutputDir:
         self._open()
 
     def _open(self) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix=self.prefix))
+        from .cleanup import process_root
+
+        # Inside this process's folder: swept by the next demo if this process is killed.
+        self.path = Path(tempfile.mkdtemp(prefix=self.prefix, dir=process_root()))
         self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)
 
     def new(self, kind: str, suffix: str) -> Path:

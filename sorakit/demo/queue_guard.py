@@ -42,3 +42,13 @@ def _drop(queue, event_id: str) -> None:
         waiting.remove(event)
     getattr(queue, "pending_event_ids_session", {}).get(event.session_hash, set()).discard(event_id)
     getattr(queue, "event_analytics", {}).pop(event_id, None)
+
+
+def session_alive(app, session_hash: str) -> bool:
+    """False once Gradio has marked the running job of `session_hash` dead (its client disconnected)."""
+    queue = getattr(app, "_queue", None)
+    for jobs in getattr(queue, "active_jobs", None) or []:
+        for job in jobs or []:
+            if getattr(job, "session_hash", None) == session_hash and not getattr(job, "alive", True):
+                return False
+    return True

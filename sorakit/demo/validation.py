@@ -21,8 +21,12 @@ from ..attention.words import merge_words, normalize
 from ..limits import LIMITS, Limits, text_error
 from ..recipe import Recipe
 
-__all__ = ["Checks", "Limits", "as_validations", "float_error", "image_error", "int_error", "load_first_frame",
-           "prompt_error", "raise_first", "word_error"]
+__all__ = ["Checks", "Limits", "RefusedImage", "as_validations", "float_error", "image_error", "int_error",
+           "load_first_frame", "prompt_error", "raise_first", "word_error"]
+
+
+class RefusedImage(str):
+    """What the Image input hands on instead of a path when it refused the upload unread (the text says why)."""
 
 
 def prompt_error(text: Any, tokenizer=None, max_tokens: int | None = None, *, limits: Limits = LIMITS,
@@ -60,26 +64,50 @@ def float_error(name: str, value: Any, bounds: tuple[float, float]) -> str | Non
     return None
 
 
+def _check_header(im, height: int, width: int, limits: Limits) -> None:
+    lo, hi = limits.image_side
+    w, h = im.size
+    if min(w, h) < lo or max(w, h) > hi:
+        raise ValueError(f"first frame is {w}x{h} px; each side must be {lo} to {hi} px")
+    if max(w, h) / min(w, h) > limits.image_aspect + 1e-9:
+        raise ValueError(f"first frame is {w}x{h} px; the model makes {width}x{height} frames, so "
+                         f"use a roughly square image (sides within {limits.image_aspect:.2f}:1)")
+
+
+def _open_image(path: str, height: int, width: int, limits: Limits, decode: bool):
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(path, RefusedImage):
+        raise ValueError(str(path))
+    try:
+        with Image.open(path) as im:  # reads the header only
+            _check_header(im, height, width, limits)
+            return im.convert("RGB").resize((width, height), Image.Resampling.BOX) if decode else None
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"first frame is not a readable image (PNG, JPEG, WebP...): {exc}") from None
+
+
 def load_first_frame(path: str, height: int, width: int, limits: Limits = LIMITS) -> np.ndarray:
     """An uploaded image as the model's first frame: (height, width, 3) float32 in [0, 1].
 
-    Roughly square images of a sane size are area-resized to height x width; others raise ValueError.
+    Roughly square images of a sane size are area-resized to height x width; others raise ValueError
+    (from the header, before decoding). Decoding happens here, inside the job, not in the validator.
     """
-    from PIL import Image, UnidentifiedImageError
+    return np.asarray(_open_image(path, height, width, limits, decode=True), np.float32) / 255.0
 
-    lo, hi = limits.image_side
-    try:
-        with Image.open(path) as im:
-            w, h = im.size  # header only: a huge image is refused before it is decoded
-            if min(w, h) < lo or max(w, h) > hi:
-                raise ValueError(f"first frame is {w}x{h} px; each side must be {lo} to {hi} px")
-            if max(w, h) / min(w, h) > limits.image_aspect + 1e-9:
-                raise ValueError(f"first frame is {w}x{h} px; the model makes {width}x{height} frames, so "
-                                 f"use a roughly square image (sides within {limits.image_aspect:.2f}:1)")
-            rgb = im.convert("RGB").resize((width, height), Image.Resampling.BOX)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"first frame is not a readable image (PNG, JPEG, WebP...): {exc}") from None
-    return np.asarray(rgb, np.float32) / 255.0
+
+def forget_upload(path: Any) -> None:
+    """Delete a refused upload from Gradio's upload folder (never a file outside it)."""
+    import os
+
+    from gradio.utils import get_upload_folder, is_in_or_equal
+
+    if isinstance(path, str) and not isinstance(path, RefusedImage) and os.path.isfile(path):
+        if is_in_or_equal(path, get_upload_folder()):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
 
 
 def image_error(path: Any, height: int, width: int, limits: Limits = LIMITS) -> str | None:
@@ -87,8 +115,8 @@ def image_error(path: Any, height: int, width: int, limits: Limits = LIMITS) -> 
         return None  # optional: text-to-video
     if not isinstance(path, str):
         return f"first frame must be an uploaded image; got {type(path).__name__}"
-    try:
-        load_first_frame(path, height, width, limits)
+    try:  # the header only: validators run before the queue, for every request at once
+        _open_image(path, height, width, limits, decode=False)
     except ValueError as exc:
         return str(exc)
     return None
@@ -132,14 +160,20 @@ class Checks:
             int_error("steps", steps, lim.demo_steps),
             float_error("guidance", guidance, lim.demo_guidance),
             int_error("frames", frames, lim.demo_frames),
-            image_error(image, self.height, self.width, lim),
         ]
-        return errors
+        # The image last, and only when everything else is fine: a refused request opens no file.
+        image_check = None if any(errors) else image_error(image, self.height, self.width, lim)
+        if image_check is not None:
+            forget_upload(image)  # useless to anyone: do not keep it in the cache for an hour
+        return [*errors, image_check]
 
     def accept(self, prompt, negative_prompt, seed, steps, guidance, frames, image) -> tuple[Recipe, np.ndarray | None]:
         """Checked inputs -> (the clip's Recipe, the first frame to condition on or None); gr.Error if bad."""
         raise_first(self.recipe(prompt, negative_prompt, seed, steps, guidance, frames, image))
-        first = None if image is None else load_first_frame(image, self.height, self.width, self.limits)
+        try:
+            first = None if image is None else load_first_frame(image, self.height, self.width, self.limits)
+        except ValueError as exc:  # a header that lied: decoding failed inside the job
+            raise_first([str(exc)])
         recipe = Recipe.from_call(self.pipe, prompt.strip(), negative_prompt=(negative_prompt or "").strip(),
                                   seed=int(seed), steps=int(steps), guidance=float(guidance), frames=int(frames),
                                   first_frame=first)
