@@ -34,10 +34,11 @@ def _ffmpeg(*args):
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *map(str, args)], check=True)
 
 
-@pytest.fixture
-def bad_clips(tmp_path):
+@pytest.fixture(scope="module")
+def bad_clips(tmp_path_factory):
     from PIL import Image
 
+    tmp_path = tmp_path_factory.mktemp("bad-clips")
     (tmp_path / "zero.mp4").write_bytes(b"")
     (tmp_path / "text.mp4").write_text("not a video\n")
     _ffmpeg("-f", "lavfi", "-i", "sine=duration=0.2", "-c:a", "aac", tmp_path / "audio.mp4")
@@ -52,6 +53,7 @@ def test_probe_of_a_file_that_is_not_a_clip_is_one_line(capsys, bad_clips, name,
     assert code == 2 and _one_line(err) and message in err, err
 
 
+@pytest.mark.slow
 def test_a_real_process_prints_no_traceback(bad_clips):
     proc = subprocess.run([sys.executable, "-m", "sorakit.cli", "probe", str(bad_clips / "text.mp4")],
                           capture_output=True, text=True, timeout=120)

@@ -101,7 +101,7 @@ def test_a_data_url_first_frame_is_refused_without_decoding(served, tiny_pipe):
     from sorakit.demo.endpoints import Endpoints
 
     app, fn = served
-    huge = "data:image/png;base64," + base64.b64encode(_png(8192)).decode()
+    huge = "data:image/png;base64," + base64.b64encode(_png(4096)).decode()
     start = time.perf_counter()
     r = _join(app.local_url, fn, {"path": "frame.png", "url": huge, "meta": {"_type": "gradio.FileData"}})
     assert r.status_code in (400, 413, 422) and time.perf_counter() - start < 5
