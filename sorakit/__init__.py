@@ -17,6 +17,8 @@ _LAZY = {
     "show": ("sorakit.media", "show"),
     "export": ("sorakit.media", "export"),
     "Recipe": ("sorakit.recipe", "Recipe"),
+    "remix": ("sorakit.remix", "remix"),
+    "extend": ("sorakit.remix", "extend"),
     "media": ("sorakit.media", None),
     "world": ("sorakit.world", None),
     "probes": ("sorakit.probes", None),
@@ -36,6 +38,7 @@ if TYPE_CHECKING:  # let editors and type checkers see the real objects
     from .loading import load
     from .media import export, show
     from .recipe import Recipe
+    from .remix import extend, remix
 
 
 def __getattr__(name: str):

@@ -2,7 +2,9 @@
 
 A diffusers DiffusionPipeline: MiniLM text states condition a WanTransformer3DModel that denoises
 pixels, or with a `vae` the per-frame autoencoder's latents (as WanPipeline does), by rectified flow,
-sampled with FlowMatchEulerDiscreteScheduler and batched CFG. It follows
+sampled with FlowMatchEulerDiscreteScheduler and batched CFG. Given a source `video` and a `strength`, it
+remixes the clip (SDEdit, as diffusers' video-to-video pipelines do): the clip's latents are noised to
+the level where the last `strength` fraction of the schedule begins, and only that fraction runs. It follows
 WanPipeline's interface: prompt_embeds, encode_prompt, the sampling-state properties, callbacks that
 may replace latents and embeddings, optional components and model CPU offload.
 """
@@ -30,6 +32,7 @@ logger = logging.get_logger(__name__)
 # Older names, kept importable; the limits themselves live in sorakit.limits.
 MAX_TOKENS = LIMITS.video_tokens
 MAX_PROMPT_CHARS = LIMITS.prompt_chars
+DEFAULT_STRENGTH = 0.8  # with a source video and no strength, as diffusers' WanVideoToVideoPipeline
 
 
 @dataclass
@@ -206,9 +209,7 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
         mask = torch.zeros(batch, 1, num_frames, 1, 1, device=device, dtype=dtype)
         if frames is None:
             return known, mask, None
-        given = self._frames_tensor(frames, num_frames, height, width).to(device, dtype)
-        given = given[None] if given.ndim == 4 else given.repeat_interleave(batch // given.shape[0], dim=0)
-        given = given.expand(batch, -1, -1, -1, -1)
+        given = self._per_batch(self._frames_tensor(frames, num_frames, height, width).to(device, dtype), batch)
         if self.vae is not None:
             with torch.no_grad():
                 known[:, :, : given.shape[2]] = encode_video(self.vae, given.to(self.vae.device)).to(device, dtype)
@@ -216,6 +217,35 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
             known[:, :, : given.shape[2]] = given
         mask[:, :, : given.shape[2]] = 1
         return known, mask, given
+
+    @staticmethod
+    def _per_batch(clip: torch.Tensor, batch: int) -> torch.Tensor:
+        """One clip (3, F, H, W) for every video, or one per prompt (P, 3, F, H, W) repeated per video."""
+        clip = clip[None] if clip.ndim == 4 else clip.repeat_interleave(batch // clip.shape[0], dim=0)
+        return clip.expand(batch, -1, -1, -1, -1)
+
+    # --- video-to-video (SDEdit) ------------------------------------------------------------------
+    def get_timesteps(self, num_inference_steps: int, strength: float) -> tuple[torch.Tensor, int]:
+        """(timesteps to run, index of the first), as diffusers' video-to-video pipelines choose them:
+        the last `strength` fraction of the schedule (rounded down), so 0 runs no step and 1 runs all."""
+        run = min(int(num_inference_steps * strength), num_inference_steps)
+        begin = max(num_inference_steps - run, 0) * self.scheduler.order
+        return self.scheduler.timesteps[begin:], begin
+
+    def noise_source(self, source: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+        """The source latents noised to the first timestep that will run (all source when none runs)."""
+        if len(timesteps) == 0:
+            return source
+        t = timesteps[:1].expand(source.shape[0])
+        if hasattr(self.scheduler, "scale_noise"):  # flow-matching schedulers
+            return self.scheduler.scale_noise(source, t, noise)
+        return self.scheduler.add_noise(source, noise, t)  # e.g. UniPC on flow sigmas
+
+    def prepare_video_latents(self, video, batch, num_frames, height, width, device) -> torch.Tensor:
+        """A source clip (F, H, W, 3) in [0, 1], or one per prompt, -> its latents for every video."""
+        clip = self._per_batch(self._video_tensor(video, num_frames, height, width), batch)
+        with torch.no_grad():
+            return self.encode(clip).to(device=device, dtype=torch.float32)
 
     def predict_x0(self, latents, known, mask, t, prompt_embeds, negative_prompt_embeds, guidance_scale,
                    attention_kwargs=None):
@@ -255,6 +285,8 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
         height: int | None = None,
         width: int | None = None,
         num_inference_steps: int = 20,
+        video: np.ndarray | torch.Tensor | None = None,
+        strength: float | None = None,
         guidance_scale: float = 4.0,
         num_videos_per_prompt: int = 1,
         generator: torch.Generator | list[torch.Generator] | None = None,
@@ -276,7 +308,7 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
         width = self.config.width if width is None else width
         self.check_inputs(prompt, negative_prompt, frames, num_frames, height, width, num_inference_steps,
                           guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs,
-                          prompt_embeds, negative_prompt_embeds)
+                          prompt_embeds, negative_prompt_embeds, video, strength)
         self._guidance_scale, self._attention_kwargs = guidance_scale, attention_kwargs
         self._current_timestep, self._interrupt = None, False
         device, dtype = self._execution_device, self.transformer.dtype
@@ -287,23 +319,28 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
             prompt_embeds, negative_prompt_embeds, device=device, dtype=dtype)
         batch = prompt_embeds.shape[0]
 
-        # 3. Timesteps
+        # 3. Timesteps: all of them, or with a source video the last `strength` fraction (SDEdit)
         self.scheduler.set_timesteps(num_inference_steps, device=device)
-        self.scheduler.set_begin_index(0)  # the step index is known: no device-to-host sync to find it
-        timesteps = self.scheduler.timesteps
+        if video is None:
+            strength = 1.0
+        timesteps, begin = self.get_timesteps(num_inference_steps, DEFAULT_STRENGTH if strength is None else strength)
+        self.scheduler.set_begin_index(begin)  # the step index is known: no device-to-host sync to find it
         self._num_timesteps = len(timesteps)
 
-        # 4. Initial noise and the conditioning frames
+        # 4. Initial noise (a source video noised to the first timestep run) and the conditioning frames
         latents = self.prepare_latents(batch, num_frames, height, width, device, generator, latents)
+        if video is not None:
+            source = self.prepare_video_latents(video, batch, num_frames, height, width, device)
+            latents = self.noise_source(source, latents, timesteps)
         known, mask, given = self.prepare_condition(frames, batch, num_frames, height, width, device, torch.float32)
 
         # 5. Denoising loop
-        with self.progress_bar(total=num_inference_steps) as progress_bar:
+        with self.progress_bar(total=len(timesteps)) as progress_bar:
             for i, t in enumerate(timesteps):
                 if self.interrupt:
                     continue
                 self._current_timestep = t
-                sigma = self.scheduler.sigmas[i]
+                sigma = self.scheduler.sigmas[begin + i]
                 x0 = self.predict_x0(latents.to(dtype), known.to(dtype), mask, t, prompt_embeds, negative_prompt_embeds,
                                      self.guidance_scale, self.attention_kwargs).float()
                 velocity = velocity_from_x0(latents, x0, sigma.reshape(1).expand(batch), min_t=1e-6)

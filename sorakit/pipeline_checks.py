@@ -31,7 +31,7 @@ class InputChecks:
     # --- validation -------------------------------------------------------------------------------
     def check_inputs(self, prompt, negative_prompt, frames, num_frames, height, width, num_inference_steps,
                      guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs,
-                     prompt_embeds=None, negative_prompt_embeds=None):
+                     prompt_embeds=None, negative_prompt_embeds=None, video=None, strength=None):
         if self.transformer is None:
             raise ValueError("this pipeline has no transformer (it was loaded with transformer=None): it can encode "
                              "prompts but not sample; load one, e.g. sorakit.load(path)")
@@ -46,6 +46,21 @@ class InputChecks:
             if given.ndim == 5 and given.shape[0] != batch:
                 raise ValueError(f"frames with a batch axis need one clip per prompt: got {given.shape[0]} clips "
                                  f"for {batch} prompt(s)")
+        self._check_video(video, strength, num_frames, height, width, batch)
+
+    def _check_video(self, video, strength, num_frames, height, width, batch: int) -> None:
+        """A source clip and the strength to remix it at (video-to-video, SDEdit)."""
+        if strength is not None and (not _is_number(strength) or not 0 <= strength <= 1):
+            raise ValueError(f"strength must be a number in [0, 1] (the fraction of the schedule run on the video: "
+                             f"0 keeps it, 1 ignores it), got {strength!r}")
+        if video is None:
+            if strength not in (None, 1):
+                raise ValueError("strength < 1 needs a source video (video=...) to start from")
+            return
+        given = self._video_tensor(video, num_frames, height, width)
+        if given.ndim == 5 and given.shape[0] != batch:
+            raise ValueError(f"video with a batch axis needs one clip per prompt: got {given.shape[0]} clips "
+                             f"for {batch} prompt(s)")
 
     def _check_prompts(self, prompt, prompt_embeds) -> int:
         """-> the number of prompts."""
@@ -125,20 +140,44 @@ class InputChecks:
             raise ValueError(f"callback_on_step_end_tensor_inputs {bad} not in {self._callback_tensor_inputs}")
 
     @staticmethod
-    def _frames_tensor(frames, num_frames, height, width) -> torch.Tensor:
-        """Given leading frames (F0, H, W, 3) in [0, 1] -> (3, F0, H, W) in [-1, 1]; validated.
-
-        (P, F0, H, W, 3), one clip per prompt, -> (P, 3, F0, H, W)."""
-        arr = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+    def _clip_array(value, name: str, shape: str, height, width) -> np.ndarray:
+        """A clip (..., H, W, 3) of uint8 or floats in [0, 1] -> float array, validated; (H, W, 3) -> (1, H, W, 3)."""
+        arr = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
         if arr.dtype == np.uint8:
             arr = arr.astype(np.float32) / 255
         if arr.ndim == 3:
             arr = arr[None]
         if arr.ndim not in (4, 5) or arr.shape[-3:] != (height, width, 3):
-            raise ValueError(f"frames must have shape (F0, {height}, {width}, 3) (or one (H, W, 3) image, or "
-                             f"(P, F0, {height}, {width}, 3) with one clip per prompt), got {tuple(np.shape(frames))}")
+            got = tuple(np.shape(value)) if arr.dtype.kind in "biuf" else type(value).__name__
+            raise ValueError(f"{name} must have shape {shape}, got {got}")
+        if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
+            raise ValueError(f"{name} must be uint8 or finite floats in [0, 1]")
+        return arr
+
+    @staticmethod
+    def _to_channels_first(arr: np.ndarray) -> torch.Tensor:
+        """(..., F, H, W, 3) in [0, 1] -> (..., 3, F, H, W) in [-1, 1]."""
+        return torch.from_numpy(np.ascontiguousarray(np.moveaxis(arr, -1, -4), np.float32)) * 2 - 1
+
+    @classmethod
+    def _frames_tensor(cls, frames, num_frames, height, width) -> torch.Tensor:
+        """Given leading frames (F0, H, W, 3) in [0, 1] -> (3, F0, H, W) in [-1, 1]; validated.
+
+        (P, F0, H, W, 3), one clip per prompt, -> (P, 3, F0, H, W)."""
+        shape = (f"(F0, {height}, {width}, 3) (or one (H, W, 3) image, or (P, F0, {height}, {width}, 3) with one "
+                 f"clip per prompt)")
+        arr = cls._clip_array(frames, "frames", shape, height, width)
         if not 1 <= arr.shape[-4] < num_frames:
             raise ValueError(f"frames must hold between 1 and {num_frames - 1} leading frames, got {arr.shape[-4]}")
-        if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
-            raise ValueError("frames must be uint8 or finite floats in [0, 1]")
-        return torch.from_numpy(np.ascontiguousarray(np.moveaxis(arr, -1, -4), np.float32)) * 2 - 1
+        return cls._to_channels_first(arr)
+
+    @classmethod
+    def _video_tensor(cls, video, num_frames, height, width) -> torch.Tensor:
+        """A whole source clip (num_frames, H, W, 3) in [0, 1] -> (3, F, H, W) in [-1, 1]; validated.
+
+        (P, F, H, W, 3), one clip per prompt, -> (P, 3, F, H, W)."""
+        shape = f"({num_frames}, {height}, {width}, 3) (or (P, {num_frames}, {height}, {width}, 3), one per prompt)"
+        arr = cls._clip_array(video, "video", shape, height, width)
+        if arr.shape[-4] != num_frames:
+            raise ValueError(f"video must have shape {shape}: num_frames={num_frames} frames, got {arr.shape[-4]}")
+        return cls._to_channels_first(arr)

@@ -6,7 +6,8 @@ recipe written by hand), `sorakit.export` stores them, and `read_metadata` reads
 
 `id` hashes the generation settings and the clip's frames, so the same clip made the same way has
 the same id wherever and whenever it was made; `parents` holds the ids of clips this one was made
-from (empty for a clip made from a prompt alone).
+from (empty for a clip made from a prompt alone) and `derivation` how ("remix" at `strength`, or
+"extension"); `lineage` says it in words.
 """
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ SETTINGS = ("prompt", "negative_prompt", "seed", "steps", "guidance", "frames", 
 LEGACY_KEYS = {"num_frames": "frames", "guidance_scale": "guidance", "num_inference_steps": "steps"}
 MAX_EXTRA = 32  # facts beyond the fields that one file may carry
 MAX_PARENTS = 64
+# How a clip was made from its parents; hashed into the id only when set, so older ids stay as they were.
+DERIVATIONS = ("remix", "extension")
+DERIVED = ("derivation", "strength")
 _TOKEN = re.compile(r"[A-Za-z0-9._+-]{1,128}")  # hashes, ids, version strings
 
 
@@ -112,6 +116,14 @@ def _time(name: str, value: Any) -> str:
     return value
 
 
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value is None or value == "":
+        return ""
+    if value not in allowed:
+        raise _bad(name, f"empty or one of {', '.join(map(repr, allowed))}", value)
+    return value
+
+
 def _parents(name: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -166,6 +178,8 @@ class Recipe:
     first_frame_sha256: str = ""  # a conditioning image (image-to-video), if one was given
     video_sha256: str = ""  # the clip's frames; set by `with_video` (export does it)
     parents: tuple[str, ...] = ()
+    derivation: str = ""  # "" (made from a prompt, or not known), or one of DERIVATIONS
+    strength: float | None = None  # a remix's strength: the fraction of the schedule run on its parent
     sorakit_version: str = __version__
     created: str = field(default_factory=_now, compare=False)
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
@@ -187,18 +201,37 @@ class Recipe:
             "first_frame_sha256": _token("first_frame_sha256", self.first_frame_sha256),
             "video_sha256": _token("video_sha256", self.video_sha256),
             "parents": _parents("parents", self.parents),
+            "derivation": _choice("derivation", self.derivation, DERIVATIONS),
+            "strength": _number("strength", self.strength, (0.0, 1.0)),
             "sorakit_version": _token("sorakit_version", self.sorakit_version),
             "created": _time("created", self.created),
             "extra": _extra("extra", self.extra, names),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)  # normalized (numpy ints -> int, lists -> tuples, ...)
+        self._check_derivation()
+
+    def _check_derivation(self) -> None:
+        if self.derivation and len(self.parents) != 1:
+            raise _bad("parents", f"exactly one clip id for a {self.derivation}", list(self.parents))
+        if (self.derivation == "remix") != (self.strength is not None):
+            raise _bad("strength", "a number from 0 to 1 for a remix, and unset otherwise", self.strength)
+
+    @property
+    def lineage(self) -> str:
+        """Where the clip came from, in words: "remix of <id> at strength 0.6", "extension of <id>", ""."""
+        if self.derivation == "remix":
+            return f"remix of {self.parents[0]} at strength {self.strength:g}"
+        if self.derivation:
+            return f"{self.derivation} of {self.parents[0]}"
+        return f"made from {', '.join(self.parents)}" if self.parents else ""
 
     # --- identity ---------------------------------------------------------------------------------
     @property
     def settings_id(self) -> str:
         """Hash of the generation settings alone: same settings id, same frames (same machine)."""
         settings = {name: getattr(self, name) for name in SETTINGS}
+        settings.update({name: getattr(self, name) for name in DERIVED if getattr(self, name) not in ("", None)})
         return _digest(json.dumps(settings, sort_keys=True, separators=(",", ":")))
 
     @property
