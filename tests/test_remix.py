@@ -160,3 +160,35 @@ def test_a_clip_of_another_size_is_resized_with_a_message(tiny_pipe, source, cap
 def test_bad_inputs_say_what_is_allowed(tiny_pipe, source, call, match):
     with pytest.raises(ValueError, match=match):
         call(tiny_pipe, source)
+
+
+@pytest.fixture(scope="module")
+def latent_pipe(tiny_pipe):
+    """A tiny untrained latent pipeline: the same text encoder, a per-frame autoencoder, 4 frames."""
+    from sorakit.autoencoder import build_autoencoder
+    from sorakit.loading import make_scheduler
+    from sorakit.model import LATENT_TRANSFORMER_CONFIG
+    from sorakit.pipeline import SpacetimePipeline
+
+    torch.manual_seed(0)
+    vae = build_autoencoder(block_out_channels=(8, 8, 8), norm_num_groups=4).eval()
+    config = {**LATENT_TRANSFORMER_CONFIG, "num_layers": 1, "num_attention_heads": 1, "ffn_dim": 64}
+    transformer = type(tiny_pipe.transformer)(**config).eval()
+    pipe = SpacetimePipeline(tiny_pipe.tokenizer, tiny_pipe.text_encoder, transformer, make_scheduler(), vae=vae,
+                             num_frames=4)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def test_remix_through_an_autoencoder_noises_its_latents(latent_pipe, source, monkeypatch):
+    clip = source[:4]
+    assert np.array_equal(remix(latent_pipe, clip, PROMPT, strength=0).video, clip)
+    fresh = latent_pipe(PROMPT, num_inference_steps=STEPS, generator=torch.Generator().manual_seed(2)).frames[0]
+    assert np.array_equal(remix(latent_pipe, clip, PROMPT, strength=1, seed=2, num_inference_steps=STEPS).video, fresh)
+    calls = _recording(monkeypatch, latent_pipe)
+    remix(latent_pipe, clip, PROMPT, strength=0.5, seed=2, num_inference_steps=STEPS)
+    sigma = float(latent_pipe.scheduler.sigmas[STEPS - len(calls)])
+    x0 = latent_pipe.encode(torch.from_numpy(np.moveaxis(clip, -1, 0))[None] * 2 - 1)
+    noise = randn_tensor(x0.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float32)
+    assert len(calls) == 2 and x0.shape[1] == 8  # latents, not pixels
+    torch.testing.assert_close(calls[0][0], (1 - sigma) * x0 + sigma * noise, atol=1e-5, rtol=1e-5)
