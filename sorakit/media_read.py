@@ -15,7 +15,7 @@ import os
 import struct
 import subprocess
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -29,21 +29,20 @@ _ISO_MEDIA = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"uuid", b"s
 
 
 # --- frames -----------------------------------------------------------------------------------------
-def _gif_frames(path: Path) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
+def _gif_frames(path: Path) -> tuple[tuple[int, int], Iterator[np.ndarray], Callable[[], None]]:
     from PIL import Image, ImageSequence
 
     im = Image.open(path)  # header only; PIL itself refuses a decompression bomb here
     width, height = im.size
 
     def frames():
-        with im:
-            for frame in ImageSequence.Iterator(im):
-                yield np.asarray(frame.convert("RGB"))
+        for frame in ImageSequence.Iterator(im):
+            yield np.asarray(frame.convert("RGB"))
 
-    return (height, width), frames()
+    return (height, width), frames(), im.close
 
 
-def _ffmpeg_frames(path: Path) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
+def _ffmpeg_frames(path: Path) -> tuple[tuple[int, int], Iterator[np.ndarray], Callable[[], None]]:
     import imageio_ffmpeg
 
     reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
@@ -59,13 +58,10 @@ def _ffmpeg_frames(path: Path) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
     width, height = meta["size"]
 
     def frames():
-        try:
-            for raw in reader:
-                yield np.frombuffer(raw, np.uint8).reshape(height, width, 3)
-        finally:
-            reader.close()  # stops ffmpeg when reading ends early
+        for raw in reader:
+            yield np.frombuffer(raw, np.uint8).reshape(height, width, 3)
 
-    return (height, width), frames()
+    return (height, width), frames(), reader.close  # closing stops ffmpeg when reading ends early
 
 
 def _shrunk_size(height: int, width: int, longest: int) -> tuple[int, int]:
@@ -120,19 +116,20 @@ def read_video(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
 
 def _decode(path: Path, size: tuple[int, int] | None) -> np.ndarray:
     max_frames, max_side = LIMITS.frames[1], LIMITS.image_side[1]
-    (height, width), frames = (_gif_frames if path.suffix.lower() == ".gif" else _ffmpeg_frames)(path)
-    if max(height, width) > max_side:
-        frames.close()
-        raise ValueError(f"{path.name} has {width}x{height} frames; sorakit reads frames of at most "
-                         f"{max_side} px a side")
-    target = size or _shrunk_size(height, width, LIMITS.side[1])
-    kept = []
-    for frame in frames:
-        if len(kept) == max_frames:
-            frames.close()
-            raise ValueError(f"{path.name} has more than {max_frames} frames; sorakit reads at most {max_frames} "
-                             f"(cut it first, e.g. ffmpeg -i in.mp4 -frames:v {max_frames} out.mp4)")
-        kept.append(_resize(frame, target))
+    (height, width), frames, close = (_gif_frames if path.suffix.lower() == ".gif" else _ffmpeg_frames)(path)
+    try:
+        if max(height, width) > max_side:
+            raise ValueError(f"{path.name} has {width}x{height} frames; sorakit reads frames of at most "
+                             f"{max_side} px a side")
+        target = size or _shrunk_size(height, width, LIMITS.side[1])
+        kept = []
+        for frame in frames:
+            if len(kept) == max_frames:
+                raise ValueError(f"{path.name} has more than {max_frames} frames; sorakit reads at most "
+                                 f"{max_frames} (cut it first, e.g. ffmpeg -i in.mp4 -frames:v {max_frames} out.mp4)")
+            kept.append(_resize(frame, target))
+    finally:
+        close()
     if not kept:
         raise ValueError(f"{path.name} holds no video frames")
     video = np.stack(kept)

@@ -19,6 +19,8 @@ from collections import defaultdict, deque
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
+MAX_UPLOADS = 5000  # uploads per window, however small
+MAX_CLIENTS = 10_000  # clients remembered for the login limit (a flood of addresses cannot grow it further)
 # Gradio's page: inline boot script and styles, its own fonts from Google, media as blob:/data: URLs.
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline' "
        "https://fonts.googleapis.com; font-src 'self' data: https://fonts.gstatic.com; "
@@ -94,7 +96,7 @@ class Guard:
             now = time.monotonic()
             while self.uploads and self.uploads[0][0] < now - self.upload_window:
                 self.uploads.popleft()
-            if sum(n for _, n in self.uploads) + size > self.upload_budget:
+            if sum(n for _, n in self.uploads) + size > self.upload_budget or len(self.uploads) >= MAX_UPLOADS:
                 return 503, "the demo has taken all the uploads it can for now; try again later"
             self.uploads.append((now, size))
         return None
@@ -104,6 +106,8 @@ class Guard:
         if code < 400:  # a good login forgets the earlier mistakes
             self.failures.pop(client, None)
             return
+        if len(self.failures) >= MAX_CLIENTS or len(self.locked_until) >= MAX_CLIENTS:
+            self._forget_old(now)
         recent = self.failures[client]
         recent.append(now)
         while recent and recent[0] < now - self.login_window:
@@ -111,6 +115,13 @@ class Guard:
         if len(recent) >= self.login_failures:
             self.locked_until[client] = now + self.lockout
             recent.clear()
+
+    def _forget_old(self, now: float) -> None:
+        self.locked_until = {c: t for c, t in self.locked_until.items() if t > now}
+        for client in [c for c, times in self.failures.items() if not times or times[-1] < now - self.login_window]:
+            del self.failures[client]
+        if len(self.failures) >= MAX_CLIENTS:  # all recent: start over rather than grow
+            self.failures.clear()
 
     async def _refuse(self, scope, send, code: int, text: str, retry: float | None = None) -> None:
         if scope["type"] == "websocket":
