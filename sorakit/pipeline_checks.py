@@ -97,11 +97,11 @@ class InputChecks:
                                (batch, tokens, self.transformer.config.text_dim))
         if negative_prompt is not None:
             negs = [negative_prompt] if isinstance(negative_prompt, str) else negative_prompt
-            if (not isinstance(negs, (list, tuple)) or len(negs) not in (1, batch)
-                    or not all(isinstance(n, str) for n in negs)):
-                got = f"{len(negs)} strings" if isinstance(negs, (list, tuple)) else type(negs).__name__
-                raise ValueError(f"negative_prompt must be a string, or a list of 1 (used for every prompt) or "
-                                 f"{batch} strings (one per prompt); got {got}")
+            if not isinstance(negs, (list, tuple)) or not all(isinstance(n, str) for n in negs):
+                raise ValueError(f"negative_prompt must be a string or a list of strings, got {negative_prompt!r:.80}")
+            if len(negs) not in (1, batch):
+                allowed = "1 string" if batch == 1 else f"1 string (used for every prompt) or {batch} (one per prompt)"
+                raise ValueError(f"negative_prompt as a list must hold {allowed}; got {len(negs)}")
             _check_text("negative_prompt", negs)
         guided = _is_number(guidance_scale) and guidance_scale > 1
         if guided and negative_prompt_embeds is None and self.text_encoder is None:

@@ -22,9 +22,15 @@ def test_one_negative_prompt_in_a_list_serves_every_prompt(tiny_pipe):
     assert with_videos.shape == (4, 2, 8, 8, 3)
 
 
-@pytest.mark.parametrize("negative", [["a", "b", "c"], [], ["a", 3], ("a",) * 5, 7])
-def test_a_negative_prompt_list_of_another_length_is_refused_before_sampling(tiny_pipe, negative):
-    with pytest.raises(ValueError, match="negative_prompt must be a string, or a list of 1 .* or 2 strings"):
+@pytest.mark.parametrize("negative, message", [
+    (["a", "b", "c"], r"must hold 1 string \(used for every prompt\) or 2 \(one per prompt\); got 3"),
+    ([], "must hold 1 string .* or 2 .*; got 0"),
+    (("a",) * 5, "must hold 1 string .* or 2 .*; got 5"),
+    (["a", 3], "negative_prompt must be a string or a list of strings"),
+    (7, "negative_prompt must be a string or a list of strings"),
+])
+def test_a_negative_prompt_list_of_another_length_is_refused_before_sampling(tiny_pipe, negative, message):
+    with pytest.raises(ValueError, match=message):
         tiny_pipe(["a red ball", "a blue ball"], negative_prompt=negative, **SMALL)
 
 
