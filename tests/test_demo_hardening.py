@@ -155,19 +155,26 @@ async def _call(guard, method="GET", path="/", headers=(), client="10.0.0.1"):
     return start["status"], dict(start["headers"])
 
 
-def test_a_shared_page_may_not_be_framed_and_uploads_share_a_budget():
+def _run(coroutine):
+    """asyncio.run on a thread of its own: an earlier test (a browser or server client) may leave an
+    event loop running on the main thread, where asyncio.run refuses to start."""
     import asyncio
 
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def test_a_shared_page_may_not_be_framed_and_uploads_share_a_budget():
     async def app(scope, receive, send):
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
     guard = Guard(app, loopback_only=False, shared=True, max_upload=100, upload_budget=250)
-    status, headers = asyncio.run(_call(guard))
+    status, headers = _run(_call(guard))
     assert status == 200 and headers[b"x-frame-options"] == b"DENY"
     assert b"frame-ancestors 'none'" in headers[b"content-security-policy"]
     upload = [(b"content-length", b"100")]
-    codes = [asyncio.run(_call(guard, "POST", "/gradio_api/upload", upload))[0] for _ in range(4)]
+    codes = [_run(_call(guard, "POST", "/gradio_api/upload", upload))[0] for _ in range(4)]
     assert codes == [200, 200, 503, 503]  # 250 bytes an hour: the third upload waits
 
 
