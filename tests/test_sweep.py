@@ -186,8 +186,12 @@ def test_eval_quality_with_two_processes_matches_one(pipe):
 
     proc = launch("-m", "sorakit", "eval", "quality", "--n", "4", "--batch-size", "2", "--steps", "1")
     assert "quality (process 1/2)" in proc.stderr  # two processes ran (the split itself: the test above)
-    one = evaluate_quality(pipe, n=4, batch_size=2, steps=1, progress=False)
-    assert json.loads(proc.stdout) == json.loads(json.dumps(one, default=str))
+    one = json.loads(json.dumps(evaluate_quality(pipe, n=4, batch_size=2, steps=1, progress=False), default=str))
+    two = json.loads(proc.stdout)
+    # The shares come from the same clips and must match exactly; the direction reliance is a loss ratio
+    # whose float sums follow each process's thread count, so it matches to float32 precision.
+    assert two.pop("direction_reliance") == pytest.approx(one.pop("direction_reliance"), rel=1e-5)
+    assert two == one
 
 
 # --- bad input: a clear error before anything runs ---------------------------------------------------
