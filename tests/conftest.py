@@ -13,6 +13,22 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def moving_square(frames: int):
+    """A 32x32 clip like the model's: grey background, a red square moving one pixel right per frame."""
+    import numpy as np
+
+    video = np.full((frames, 32, 32, 3), 0.5, np.float32)
+    for t in range(frames):
+        video[t, 4:12, 2 + t:10 + t] = (1.0, 0.0, 0.0)
+    return video
+
+
+@pytest.fixture
+def square_clip():
+    """moving_square as a fixture factory: square_clip(frames)."""
+    return moving_square
+
+
 @pytest.fixture(scope="session")
 def tiny_pipe():
     """A 2-layer untrained pipeline (same code path as the shipped model, seconds to build)."""

@@ -15,12 +15,8 @@ from sorakit.recipe import Recipe
 
 
 @pytest.fixture
-def clip():
-    """A 32x32 clip like the model's: grey background, a red square moving right."""
-    video = np.full((10, 32, 32, 3), 0.5, np.float32)
-    for t in range(10):
-        video[t, 4:12, 2 + t:10 + t] = (1.0, 0.0, 0.0)
-    return video
+def clip(square_clip):
+    return square_clip(10)
 
 
 def _ffmpeg_header(path):

@@ -16,11 +16,8 @@ from sorakit.recipe import Recipe
 
 
 @pytest.fixture
-def clip():
-    video = np.full((8, 32, 32, 3), 0.5, np.float32)
-    for t in range(8):
-        video[t, 4:12, 2 + t:10 + t] = (1.0, 0.0, 0.0)
-    return video
+def clip(square_clip):
+    return square_clip(8)
 
 
 # --- export ---------------------------------------------------------------------------------------
