@@ -8,6 +8,8 @@ The measurements that need a model live in `sorakit.eval` (`sorakit eval physics
 hidden`); `probes.evaluate_physics`, `probes.PhysicsEval` and `probes.hidden` stay as lazy aliases.
 
 Everything is in world units (`world.Camera`: the image is 10 units wide, y up, floor at 0).
+Footage from elsewhere: pick an object with `track_object(video, click=(x, y))` and probe it with
+`run_footage(video, track, scale=(pixels, metres))`, which reports in pixels or the given unit.
 """
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from .bounces import bounces
 from .collisions import collisions
 from .consistency import PARSE_FLOOR, consistency, measure_parse_floor
 from .context import Context, prepare
+from .footage import run_footage
 from .gravity import gravity
 from .inputs import DEFAULT_FPS
+from .object_tracking import ObjectTrack, track_object
 from .persistence import persistence
 from .report import ProbeReport, ProbeResult
 from .runner import PROBES, run, tracking
@@ -32,9 +36,10 @@ _LAZY = {"evaluate_physics": ("sorakit.eval.physics", "evaluate_physics"),
          "PhysicsEval": ("sorakit.eval.physics", "PhysicsEval"),
          "hidden": ("sorakit.eval.hidden", None)}
 
-__all__ = ["DEFAULT_FPS", "PARSE_FLOOR", "PROBES", "Context", "PointTrack", "ProbeReport", "ProbeResult", "adherence",
-           "bounces", "collisions", "consistency", "find_hoop", "gravity", "measure_parse_floor", "persistence",
-           "prepare", "run", "temporal", "track", "track_generic", "track_point", "tracking"]
+__all__ = ["DEFAULT_FPS", "PARSE_FLOOR", "PROBES", "Context", "ObjectTrack", "PointTrack", "ProbeReport", "ProbeResult",
+           "adherence", "bounces", "collisions", "consistency", "find_hoop", "gravity", "measure_parse_floor",
+           "persistence", "prepare", "run", "run_footage", "temporal", "track", "track_generic", "track_object",
+           "track_point", "tracking"]
 
 
 def __getattr__(name: str):

@@ -60,23 +60,31 @@ def _gravity(ctx: Context) -> ProbeResult:
     ax = fx.accel if fx else 0.0
     rel = (g - ref) / ref
     ok = abs(rel) <= REL_TOL and abs(ax) <= REL_TOL * ref and residual_px <= MAX_RESIDUAL_PX
-    frames_used = int(sum(len(s) for s in segs))
-    if ok:
-        reason = (f"g = {g:.2f} (reference {ref:.2f}, {rel:+.1%}), residual {residual_px:.2f} px "
-                  f"over {len(segs)} free-flight segment(s)")
-    elif abs(rel) > REL_TOL:
-        direction = "upward" if g < 0 else ("too weak" if g < ref else "too strong")
-        reason = f"g = {g:.2f} is {direction}: reference {ref:.2f} ({rel:+.0%}, allowed ±{REL_TOL:.0%})"
-    elif abs(ax) > REL_TOL * ref:
-        reason = f"horizontal acceleration {ax:.2f} units/s² in free flight (allowed ±{REL_TOL * ref:.2f})"
-    else:
-        reason = f"free flight is not a parabola: residual {residual_px:.2f} px (allowed {MAX_RESIDUAL_PX} px)"
+    metrics = {"g": g, "g_reference": ref, "relative_error": rel,
+               "g_spread": float(np.std(per_segment)) if len(per_segment) > 1 else None,
+               "horizontal_accel": ax, "residual_px": residual_px, "segments": len(segs),
+               "frames_used": int(sum(len(s) for s in segs))}
     curves = {}
     for k, (seg, owner) in enumerate(zip(segs, owners)):
         local = seg % ctx.frames
         curves.setdefault(owner, []).append((local, np.array([fy.value(k, t[f]) for f in seg])))
-    return ProbeResult(NAME, ok, reason, {
-        "g": g, "g_reference": ref, "relative_error": rel,
-        "g_spread": float(np.std(per_segment)) if len(per_segment) > 1 else None,
-        "horizontal_accel": ax, "residual_px": residual_px, "segments": len(segs), "frames_used": frames_used,
-    }, {"curves": curves})
+    return ProbeResult(NAME, ok, describe(metrics), metrics, {"curves": curves})
+
+
+def describe(m: dict, unit: str = "units") -> str:
+    """The verdict's reason from the metrics; `unit` names the length unit of g and the accelerations.
+    With no reference (g_reference None) it only reports what was measured."""
+    g, ref, rel, ax = m["g"], m["g_reference"], m["relative_error"], m["horizontal_accel"]
+    residual_px = m["residual_px"]
+    accel = "" if unit == "units" else f" {unit}/s²"  # world clips keep their unit-free wording
+    fit = f"residual {residual_px:.2f} px over {m['segments']} free-flight segment(s)"
+    if ref is None:
+        return f"g = {g:.3g}{accel}, {fit} (no reference g to compare with)"
+    if abs(rel) <= REL_TOL and abs(ax) <= REL_TOL * ref and residual_px <= MAX_RESIDUAL_PX:
+        return f"g = {g:.2f}{accel} (reference {ref:.2f}, {rel:+.1%}), {fit}"
+    if abs(rel) > REL_TOL:
+        direction = "upward" if g < 0 else ("too weak" if g < ref else "too strong")
+        return f"g = {g:.2f}{accel} is {direction}: reference {ref:.2f} ({rel:+.0%}, allowed ±{REL_TOL:.0%})"
+    if abs(ax) > REL_TOL * ref:
+        return f"horizontal acceleration {ax:.2f} {unit}/s² in free flight (allowed ±{REL_TOL * ref:.2f})"
+    return f"free flight is not a parabola: residual {residual_px:.2f} px (allowed {MAX_RESIDUAL_PX} px)"

@@ -104,7 +104,8 @@ def _violations(ctx: Context) -> list[dict]:
     return sorted([v for v in out if v["kind"] != "merged"], key=lambda v: v["frame"])
 
 
-def _describe(v: dict) -> str:
+def describe(v: dict, unit: str = "units") -> str:
+    """One violation in words; `unit` names the length unit of jumps."""
     o, f = v["object"], v["frame"]
     return {
         "vanish": f"{o} vanishes at frame {f}",
@@ -112,7 +113,8 @@ def _describe(v: dict) -> str:
         "colour": f"{o} turns {v.get('to')} at frame {f}",
         "split": f"{o} splits into {v.get('blobs')} pieces at frame {f}",
         "size": f"{o} changes size by {v.get('change', 0):.0%} at frame {f}",
-        "teleport": f"{o} jumps {v.get('jump', 0):.1f} units at frame {f} (a contact allows {v.get('allowed', 0):.1f})",
+        "teleport": f"{o} jumps {v.get('jump', 0):.1f} {unit} at frame {f} "
+                    f"(a contact allows {v.get('allowed', 0):.1f})",
     }[v["kind"]]
 
 
@@ -129,6 +131,6 @@ def _persistence(ctx: Context) -> ProbeResult:
                "frames_present": {n: int(m.present.sum()) for n, m in ctx.motions.items()}}
     if found:
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
-        return ProbeResult(NAME, False, _describe(found[0]) + more, metrics)
+        return ProbeResult(NAME, False, describe(found[0]) + more, metrics)
     return ProbeResult(NAME, True, f"{len(ctx.motions)} object(s) stay whole, keep size and colour, move continuously",
                        metrics)

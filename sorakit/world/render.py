@@ -16,21 +16,34 @@ HOOP = np.array([0.88, 0.88, 0.88], np.float32)
 
 
 class Camera:
-    """Maps world units (y up, floor at 0) to pixel coordinates (row down); 10 units span the width."""
+    """Maps world units (y up, floor at 0) to pixel coordinates (row down).
 
-    def __init__(self, height: int, width: int):
+    The training framing (the default): 10 units span the width, the world's left wall is the
+    image's left edge and a band FLOOR_DEPTH deep below the floor shows at the bottom. `scale`
+    (pixels per unit) and `origin` (the pixel (col, row) of the world point (0, 0): the left wall's
+    foot) frame the world otherwise: zoomed, off-centre, on any frame shape.
+    """
+
+    def __init__(self, height: int, width: int, *, scale: float | None = None,
+                 origin: tuple[float, float] | None = None):
         self.height, self.width = height, width
-        self.scale = width / WORLD_WIDTH  # pixels per world unit
-        self.floor_row = height - FLOOR_DEPTH * self.scale  # pixel y of the floor surface
+        self.scale = width / WORLD_WIDTH if scale is None else float(scale)  # pixels per world unit
+        if not (np.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"scale must be a positive number of pixels per world unit, got {scale!r}")
+        left, floor_row = (0.0, height - FLOOR_DEPTH * self.scale) if origin is None else map(float, origin)
+        if not (np.isfinite(left) and np.isfinite(floor_row)):
+            raise ValueError(f"origin must be a finite pixel (col, row), got {origin!r}")
+        self.left = left  # pixel x of the world's x = 0
+        self.floor_row = floor_row  # pixel y of the floor surface
 
     def to_pixels(self, xy: np.ndarray) -> np.ndarray:
         """World (..., 2) -> pixel (..., 2) as (col, row), pixel centres at integer + 0.5."""
         xy = np.asarray(xy, np.float64)
-        return np.stack([xy[..., 0] * self.scale, self.floor_row - xy[..., 1] * self.scale], -1)
+        return np.stack([self.left + xy[..., 0] * self.scale, self.floor_row - xy[..., 1] * self.scale], -1)
 
     def to_world(self, colrow: np.ndarray) -> np.ndarray:
         colrow = np.asarray(colrow, np.float64)
-        return np.stack([colrow[..., 0] / self.scale, (self.floor_row - colrow[..., 1]) / self.scale], -1)
+        return np.stack([(colrow[..., 0] - self.left) / self.scale, (self.floor_row - colrow[..., 1]) / self.scale], -1)
 
     def grid(self) -> tuple[np.ndarray, np.ndarray]:
         rows, cols = np.mgrid[0 : self.height, 0 : self.width].astype(np.float64) + 0.5
@@ -43,10 +56,11 @@ def _segment_distance(cols, rows, a, b):
     return np.hypot(cols - (a[0] + t * ab[0]), rows - (a[1] + t * ab[1]))
 
 
-def _static_layer(scene: Scene, cam: Camera) -> np.ndarray:
-    """Background, floor band and hoop: everything that does not move."""
+def _static_layer(scene: Scene, cam: Camera, background: np.ndarray | None = None) -> np.ndarray:
+    """Background (the flat training colour unless an image is given), floor band and hoop:
+    everything that does not move."""
     cols, rows = cam.grid()
-    img = np.broadcast_to(BACKGROUND, (cam.height, cam.width, 3)).copy()
+    img = np.broadcast_to(BACKGROUND if background is None else background, (cam.height, cam.width, 3)).copy()
     floor = np.clip(rows + 0.5 - cam.floor_row, 0, 1)[..., None]
     img = img * (1 - floor) + FLOOR * floor
     if scene.hoop is not None:
@@ -62,16 +76,35 @@ def _static_layer(scene: Scene, cam: Camera) -> np.ndarray:
     return img.astype(np.float32)
 
 
-def render(scene: Scene, traj: Trajectory, height: int = 32, width: int = 32):
+def _check_view(height: int, width: int, camera: Camera | None, background) -> np.ndarray | None:
+    if camera is not None and (camera.height, camera.width) != (height, width):
+        raise ValueError(f"camera is {camera.height}x{camera.width} but the frames asked are {height}x{width}")
+    if background is None:
+        return None
+    background = np.asarray(background, np.float32)
+    if background.shape != (height, width, 3) or not np.isfinite(background).all() \
+            or background.min() < 0 or background.max() > 1:
+        raise ValueError(f"background must be a ({height}, {width}, 3) image with values in [0, 1], "
+                         f"got shape {background.shape}")
+    return background
+
+
+def render(scene: Scene, traj: Trajectory, height: int = 32, width: int = 32, *,
+           camera: Camera | None = None, background=None):
     """-> video (F, H, W, 3) float32 in [0, 1], masks (F, n, H, W) bool of each ball's visible pixels.
 
     A pixel is in a ball's mask when more than half of it shows that ball: its own coverage times
     what the balls drawn over it leave uncovered. So masks never overlap, and a mask pixel is
     always mostly the ball's colour.
+
+    Training clips use the defaults. `camera` (a Camera of the same size) frames the world
+    otherwise and `background` ((H, W, 3) in [0, 1]: a gradient, a texture) replaces the flat
+    background colour, to test trackers and probes on footage unlike the training data.
     """
-    cam = Camera(height, width)
+    background = _check_view(height, width, camera, background)
+    cam = Camera(height, width) if camera is None else camera
     cols, rows = cam.grid()
-    static = _static_layer(scene, cam)
+    static = _static_layer(scene, cam, background)
     frames, n = traj.pos.shape[:2]
     video = np.empty((frames, height, width, 3), np.float32)
     masks = np.zeros((frames, n, height, width), bool)
