@@ -3,6 +3,7 @@
     report = probes.run(video, prompt="a red ball bounces twice")   # ProbeReport
     report.verdicts, report.to_dict(), report.plot()
     probes.gravity(video)                                           # any probe alone -> ProbeResult
+    probes.av_sync(video_or_clip, audio, sample_rate)               # sound onsets vs contacts -> ProbeResult
 
 The measurements that need a model live in `sorakit.eval` (`sorakit eval physics`, `sorakit eval
 hidden`); `probes.evaluate_physics`, `probes.PhysicsEval` and `probes.hidden` stay as lazy aliases.
@@ -10,12 +11,14 @@ hidden`); `probes.evaluate_physics`, `probes.PhysicsEval` and `probes.hidden` st
 Everything is in world units (`world.Camera`: the image is 10 units wide, y up, floor at 0).
 Footage from elsewhere: pick an object with `track_object(video, click=(x, y))` and probe it with
 `run_footage(video, track, scale=(pixels, metres))`, which reports in pixels or the given unit.
+`physics_iq(generated, reference)`: Physics-IQ's motion-mask metrics between two clips.
 """
 from __future__ import annotations
 
 import importlib
 
 from .adherence import adherence
+from .av_sync import audio_onsets, av_align, av_sync, visible_contacts
 from .bounces import bounces
 from .collisions import collisions
 from .consistency import PARSE_FLOOR, consistency, measure_parse_floor
@@ -25,6 +28,7 @@ from .gravity import gravity
 from .inputs import DEFAULT_FPS
 from .object_tracking import ObjectTrack, track_object
 from .persistence import persistence
+from .physics_iq import PhysicsIQResult, motion_masks, physics_iq
 from .report import ProbeReport, ProbeResult
 from .runner import PROBES, run, tracking
 from .temporal import temporal
@@ -36,10 +40,10 @@ _LAZY = {"evaluate_physics": ("sorakit.eval.physics", "evaluate_physics"),
          "PhysicsEval": ("sorakit.eval.physics", "PhysicsEval"),
          "hidden": ("sorakit.eval.hidden", None)}
 
-__all__ = ["DEFAULT_FPS", "PARSE_FLOOR", "PROBES", "Context", "ObjectTrack", "PointTrack", "ProbeReport", "ProbeResult",
-           "adherence", "bounces", "collisions", "consistency", "find_hoop", "gravity", "measure_parse_floor",
-           "persistence", "prepare", "run", "run_footage", "temporal", "track", "track_generic", "track_object",
-           "track_point", "tracking"]
+__all__ = ["DEFAULT_FPS", "PARSE_FLOOR", "PROBES", "Context", "ObjectTrack", "PhysicsIQResult", "PointTrack",
+           "ProbeReport", "ProbeResult", "adherence", "bounces", "collisions", "consistency", "find_hoop", "gravity",
+           "measure_parse_floor", "motion_masks", "persistence", "physics_iq", "prepare", "run", "run_footage",
+           "temporal", "track", "track_generic", "track_object", "track_point", "tracking"]
 
 
 def __getattr__(name: str):

@@ -10,9 +10,12 @@ Three trackers:
   its last position, its centre the coverage-weighted centroid: sub-pixel on anti-aliased edges and
   on any background that holds still (gradient, texture), which gravity fits need.
 - "mil": OpenCV's MIL tracker (`cv2.TrackerMIL`; CSRT and KCF are not in opencv-python 5's main
-  modules and the DaSiamRPN/Nano/Vit trackers need network files) follows the box by appearance;
-  inside each tracked box the colour coverage refines the centre when the object's colour shows.
-- "lk": the existing Lucas-Kanade point tracker (`track_point`) follows the clicked point.
+  modules and the DaSiamRPN/Nano/Vit trackers need network files) follows the box by appearance.
+  When the box holds a colour that stands out, the colour coverage inside each tracked box refines
+  the centre, and a frame whose box no longer holds it is lost (MIL never reports losing an object
+  that left the view); otherwise the box centres are the track (whole pixels: too coarse for g).
+- "lk": the existing Lucas-Kanade point tracker (`track_point`) follows the clicked point. It needs
+  texture at the point: on a flat-coloured ball it loses the point within a frame or two.
 """
 from __future__ import annotations
 
@@ -151,14 +154,14 @@ def _follow_mil(video, still, rgb, frame, box, tolerance) -> ObjectTrack:
         centre[f], radius[f] = (x + w / 2, y + h / 2), (w + h) / 4
         if rgb is None:
             continue
-        # Refine inside the box grown by half: the tracker's box lags and rounds to whole pixels.
-        x0, y0 = int(max(x - w / 2, 0)), int(max(y - h / 2, 0))
-        x1, y1 = int(min(x + 1.5 * w, width)), int(min(y + 1.5 * h, height))
-        cov = np.zeros((height, width), np.float32)
-        cov[y0:y1, x0:x1] = _coverage(video[f, y0:y1, x0:x1], still[y0:y1, x0:x1], rgb, tolerance)
-        if (found := _blob(cov, centre[f], max(w, h))) is not None:
-            centre[f], area, _ = found
-            radius[f] = np.sqrt(area / np.pi)
+        # The box lags a fast object and rounds to whole pixels: the colour blob nearest it, taken
+        # whole, places the object; none within two box sizes means the box stayed behind.
+        cov = _coverage(video[f], still, rgb, tolerance)
+        if (found := _blob(cov, centre[f], 2 * max(w, h))) is None:
+            centre[f], radius[f] = np.nan, np.nan  # the box lingers where the object left: lost, not there
+            continue
+        centre[f], area, _ = found
+        radius[f] = np.sqrt(area / np.pi)
     present = np.isfinite(centre).all(-1)
     return ObjectTrack(centre, radius, present, np.ones(frames, int), "mil",
                        None if rgb is None else tuple(float(v) for v in rgb))

@@ -85,7 +85,7 @@ def _violations(ctx: Context) -> list[dict]:
                 break
         whole = m.clear & ~m.floor  # the floor band does not hide a ball, but its anti-aliased rim can
         radius = np.asarray(ctx.tracks[name].radius)
-        if whole.sum() >= 2:
+        if whole.sum() >= 2 and np.median(radius[whole]) > 0:  # a tracked point has no size to keep
             dev = np.abs(radius[whole] / np.median(radius[whole]) - 1)
             if dev.max() > RADIUS_TOL:
                 f = int(np.flatnonzero(whole)[dev.argmax()])
