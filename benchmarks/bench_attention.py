@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sorakit import attention  # noqa: E402
-from sorakit.attention.processors import CHUNK_ELEMENTS  # noqa: E402
+from sorakit.attention.compute import CHUNK_ELEMENTS  # noqa: E402
 from sorakit.loading import WEIGHTS_DIR, assemble, load  # noqa: E402
 from sorakit.model import build_transformer  # noqa: E402
 

@@ -67,32 +67,58 @@ def check_dtype(torch_dtype) -> torch.dtype | None:
     return torch_dtype
 
 
-def load(path: str | os.PathLike | None = None, device: str | torch.device | None = None,
-         torch_dtype: torch.dtype | None = None, **components) -> SpacetimePipeline:
-    """The shipped model (no path), or a pipeline saved with `save_pretrained` / `sorakit train`, on `device`.
+def load(path_or_id: str | os.PathLike | None = None, device: str | torch.device | None = None,
+         torch_dtype: torch.dtype | None = None, offload: bool = False, **components):
+    """The shipped model (no argument), a pipeline saved with `save_pretrained` / `sorakit train`, or a
+    supported diffusers video pipeline (Wan, WanVACE, SkyReels-V2, LTX-Video, CogVideoX, HunyuanVideo,
+    Mochi) from a local folder or hub id, on `device`.
 
     device: None or "auto" means CUDA when torch sees a GPU, else the CPU. torch_dtype: the weights'
-    dtype (e.g. torch.bfloat16); sampling keeps noise and solver steps in float32 either way.
+    dtype (e.g. torch.bfloat16); sorakit's own pipeline keeps noise and solver steps in float32 either way.
+    offload: keep models on the CPU and move each to `device` while it runs (diffusers'
+    enable_model_cpu_offload), for checkpoints larger than the GPU's memory.
     components: replace or leave out models as diffusers' from_pretrained does, e.g. text_encoder=None
     for a pipeline that samples from prompt_embeds, or transformer=None for one that only encodes prompts.
-    Offline: the shipped weights live in the package and MiniLM in its own package.
+    Offline: the shipped weights live in the package and MiniLM in its own package. Safetensors only;
+    nothing from a model folder is run.
     """
     device, torch_dtype = resolve_device(device), check_dtype(torch_dtype)
+    if offload is not False and offload is not True:
+        raise ValueError(f"offload must be True or False, got {offload!r}")
+    if offload and device.type == "cpu":
+        raise ValueError("offload=True moves each model to the GPU while it runs; this needs a GPU device "
+                         "(device='cuda'), but the device is the CPU")
+    root = Path(path_or_id) if path_or_id is not None else WEIGHTS_DIR
+    index = root / "model_index.json"
+    foreign = index.is_file() and _class_name(index) != "SpacetimePipeline"
+    if path_or_id is not None and (not root.is_dir() or foreign):
+        from .families.loading import load_pipeline
+
+        return load_pipeline(path_or_id, device, torch_dtype, offload, components)
     unknown = sorted(set(components) - set(COMPONENTS))
     if unknown:
-        raise ValueError(f"load() takes path, device, torch_dtype and the components {COMPONENTS}; got {unknown}")
-    root = Path(path) if path is not None else WEIGHTS_DIR
-    if not root.is_dir():
-        raise ValueError(f"no model directory at {root}: pass a folder written by save_pretrained or sorakit train")
+        raise ValueError(f"load() takes path_or_id, device, torch_dtype, offload and the components {COMPONENTS}; "
+                         f"got {unknown}")
     # Configs are untrusted: sizes are checked before diffusers builds (and allocates) anything.
     check_model_folder(root, bytes_per_weight=2 if torch_dtype in (torch.bfloat16, torch.float16) else 4)
-    if (root / "model_index.json").exists():
+    if index.exists():
         pipe = SpacetimePipeline.from_pretrained(root, torch_dtype=torch_dtype, **components)
     elif (root / "transformer" / "config.json").exists():
         pipe = load_training_export(root, torch_dtype, components)
     else:
         raise ValueError(f"{root} holds neither model_index.json nor transformer/config.json")
+    if offload:
+        pipe.enable_model_cpu_offload(device=device)
+        return pipe
     return pipe.to(device)
+
+
+def _class_name(index: Path):
+    """The pipeline class a model_index.json names (None when unreadable: the full check says why later)."""
+    try:
+        return json.loads(index.read_text(encoding="utf-8")).get("_class_name")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def load_training_export(root: Path, torch_dtype: torch.dtype | None, components: dict) -> SpacetimePipeline:

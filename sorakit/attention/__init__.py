@@ -7,7 +7,7 @@
     sorakit.show(attention.overlay(out.frames[0], heat))
     cap.query_map(12, 16, 16)                   # where that patch attends, over all frames
 
-Works on pipelines whose transformer is diffusers' WanTransformer3DModel (sorakit's own, WanPipeline).
+Works on Wan 2.1/2.2, WanVACE, SkyReels-V2, LTX-Video, CogVideoX, HunyuanVideo and Mochi pipelines (and sorakit's own).
 """
 from .capture import DEFAULT_LAYERS, DEFAULT_STEPS, Capture, capture
 from .render import overlay, plot_word_maps

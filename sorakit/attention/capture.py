@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .budget import DEFAULT_BUDGET
 from .recorder import Recorder, check_indices
 from .words import normalize
 
@@ -58,6 +59,11 @@ class Capture(Recorder):
         """Bytes held by the recorded tensors."""
         return sum(t.numel() * t.element_size() for rec in self.records.values() for t in rec.values())
 
+    @property
+    def estimated_bytes(self) -> int | None:
+        """What the capture planned to store (from the config and the call's size, before sampling)."""
+        return None if self.plan is None else self.plan.nbytes
+
     def _check_index(self, index):
         if not isinstance(index, int) or not 0 <= index < len(self.row_prompts):
             raise ValueError(f"index must be in [0, {len(self.row_prompts)}) (one per generated video), got {index!r}")
@@ -65,10 +71,13 @@ class Capture(Recorder):
     def _layers(self, layers, kind: str) -> list[int]:
         have = sorted({layer for rec in self.records.values() for k, layer in rec if k == kind})
         if not have:
-            what = {"rows": "query=(frame, y, x)", "temporal": "temporal=True"}[kind]
-            raise ValueError(f"no {kind} attention was recorded: pass {what} to attention.capture")
+            what = {"rows": "pass query=(frame, y, x) to attention.capture",
+                    "temporal": "pass temporal=True to attention.capture",
+                    "text_rows": f"{self.family.name} has no text queries (text->video rows exist only for "
+                                 "joint-attention families: CogVideoX, HunyuanVideo, Mochi)"}.get(kind, "")
+            raise ValueError(f"no {kind} attention was recorded: {what}")
         if layers is None:
-            if kind != "cross":
+            if kind not in ("cross", "mass", "text_rows"):
                 return have
             return [layer for layer in fraction_range(self.num_layers, DEFAULT_LAYERS) if layer in have] or have
         chosen = check_indices(layers, self.num_layers, "layers")
@@ -100,12 +109,33 @@ class Capture(Recorder):
         """(F, H, W) float32 in [0, 1]: where `word` draws attention in video `index`, at pixel resolution."""
         self._check_ready()
         self._check_index(index)
+        positions = self._positions(word, index)
+        heat = self._aggregate("cross", layers, steps, lambda r: r[index, :, positions].sum(-1))
+        return self._to_pixels(heat, kept=True)
+
+    def _positions(self, word: str, index: int) -> list[int]:
         key = normalize(str(word))
         positions = [p for w, pos in self.words_of(index) if w == key for p in pos]
         if not positions:
             raise ValueError(f"{word!r} is not a word of the prompt; words: {self.words_for(index)}")
-        heat = self._aggregate("cross", layers, steps, lambda r: r[index, :, positions].sum(-1))
-        return self._to_pixels(heat)
+        return positions
+
+    def text_to_video_map(self, word: str, layers=None, steps=None, index: int = 0) -> np.ndarray:
+        """(F, H, W) in [0, 1]: where `word`'s own queries look in the video (joint-attention families)."""
+        self._check_ready()
+        self._check_index(index)
+        positions = self._positions(word, index)
+        heat = self._aggregate("text_rows", layers, steps, lambda r: r[index, positions].sum(0))
+        return self._to_pixels(heat, kept=True)
+
+    def text_mass(self, layers=None, steps=None, index: int = 0) -> float:
+        """Mean share of the video queries' attention that went to the prompt's real text tokens (the rest
+        went to video tokens in joint attention, or to padding in cross-attention), averaged over layers
+        and steps; the word maps are renormalized over those tokens."""
+        self._check_ready()
+        self._check_index(index)
+        total = self._aggregate("mass", layers, steps, lambda r: r[index].mean())
+        return float(total) / len(self._steps(steps))
 
     def token_maps(self, layers=None, steps=None, index: int = 0) -> dict[str, np.ndarray]:
         """{word: map} for every word of the prompt."""
@@ -135,12 +165,14 @@ class Capture(Recorder):
         total = self._aggregate("temporal", layers, steps, lambda r: r[index])
         return (total / len(self._steps(steps))).numpy().astype(np.float32)
 
-    def _to_pixels(self, heat: torch.Tensor) -> np.ndarray:
-        """Token values (N,) -> (F, H, W) at pixel resolution: frames by the VAE's causal mapping, space bilinear."""
-        frames, h, w = self.grid
+    def _to_pixels(self, heat: torch.Tensor, kept: bool = False) -> np.ndarray:
+        """Token values -> (F, H, W) at pixel resolution: frames by the VAE's causal mapping, space bilinear.
+        kept: values of the subsampled tokens (stride=) rather than of every token."""
+        frames, h, w = self.kept_grid if kept else self.grid
+        step = self.stride[0] if kept else 1
         F_, H, W = self.pixel_shape
         volume = heat.float().reshape(frames, 1, h, w)
-        volume = volume[[self.token_frame(f) for f in range(F_)]]
+        volume = volume[[min(self.token_frame(f) // step, frames - 1) for f in range(F_)]]
         up = F.interpolate(volume, size=(H, W), mode="bilinear", align_corners=False)[:, 0]
         lo, hi = up.min(), up.max()
         up = (up - lo) / (hi - lo) if hi > lo else torch.zeros_like(up)
@@ -148,16 +180,23 @@ class Capture(Recorder):
 
 
 @contextmanager
-def capture(pipe, layers=None, steps=None, heads=None, query=None, temporal: bool = False):
-    """Record attention of a Wan-family pipeline while it samples; restores its processors on exit.
+def capture(pipe, layers=None, steps=None, heads=None, query=None, temporal: bool = False, stride=1,
+            budget=DEFAULT_BUDGET):
+    """Record attention of a supported pipeline while it samples; restores its processors on exit.
 
-    layers: block indices to record (default all); steps: denoising step indices to record (default all);
-    heads: heads to average (default all); query: (frame, y, x) pixel or a list of them whose spacetime
-    self-attention rows are recorded (for `query_map`); temporal: also record the frame-to-frame
-    matrix (costs one extra attention pass per recorded layer). Each pipeline call inside the block
-    starts a new recording; the maps describe the last one.
+    Families: Wan 2.1/2.2 (both transformers), WanVACE, SkyReels-V2, LTX-Video (cross-attention);
+    CogVideoX, HunyuanVideo, Mochi (joint attention: word maps renormalized over the real text tokens,
+    `text_mass()` says how much went to text, `text_to_video_map()` reads the text queries' rows).
+    layers: block indices to record (default all; HunyuanVideo counts dual-stream then single-stream
+    blocks); steps: denoising step indices to record (default all); heads: heads to average (default
+    all); query: (frame, y, x) pixel or a list of them whose spacetime self-attention rows are recorded
+    (for `query_map`); temporal: also record the frame-to-frame matrix; stride: keep word maps of every
+    stride-th video token in space, or (frames, space); budget: refuse (ValueError, before the first
+    step's attention) when the planned storage exceeds this many bytes (None: no limit). Each pipeline
+    call inside the block starts a new recording; the maps describe the last one.
     """
-    cap = Capture(pipe, layers=layers, steps=steps, heads=heads, query=query, temporal=temporal)
+    cap = Capture(pipe, layers=layers, steps=steps, heads=heads, query=query, temporal=temporal, stride=stride,
+                  budget=budget)
     cap.install()
     try:
         yield cap

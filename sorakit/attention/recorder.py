@@ -1,31 +1,32 @@
-"""Installs the recording processors and hooks on a Wan-family pipeline and keeps what they record.
+"""Installs the recording processors and hooks on a pipeline of a supported family and keeps what they record.
 
 Which rows are the conditional branch of CFG: the text encoder is hooked, and the first text
-encoding after a transformer call starts a new run and is the prompt (both SpacetimePipeline and
-WanPipeline encode the prompt before the negative prompt). A transformer row is conditional when
-its text states equal the prompt's (padding zeroed) bit for bit. That one rule covers
-SpacetimePipeline's single call on the batch [uncond..., cond...] and WanPipeline's two calls per
-step (cond first, then uncond): each transformer call that holds conditional rows is one step.
+encoding after a transformer call starts a new run and is the prompt (every supported pipeline
+encodes the prompt before the negative prompt); the pipeline's `encode_prompt`, when it has one,
+hands over the exact prompt embeddings it returns. A transformer row is conditional when its text
+states equal the prompt's bit for bit. That one rule covers batched CFG ([uncond, cond] in one call:
+sorakit, CogVideoX, LTX, Mochi), two calls per step (cond, then uncond: Wan, SkyReels-V2,
+HunyuanVideo's true CFG) and guidance-distilled models with no CFG (HunyuanVideo): each transformer
+call holding conditional rows is one step. Wan 2.2's `transformer_2` is hooked like `transformer`.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
-from diffusers import WanTransformer3DModel
-from diffusers.models.transformers.transformer_wan import WanAttnProcessor
 
-from .processors import CallContext, CrossAttentionCapture, SelfAttentionCapture, _Recording
+from .budget import DEFAULT_BUDGET, Plan, check_budget, check_budget_value, check_stride
+from .compute import CallContext, record_site
+from .families import SUPPORTED, family_of, vae_scales
+from .intercept import RecordingProcessor, recording_processor
 from .words import merge_words
-
-SUPPORTED = ("diffusers' WanTransformer3DModel (sorakit's SpacetimePipeline, WanPipeline, WanImageToVideoPipeline, "
-             "WanVideoToVideoPipeline)")
 
 
 def _transformers(pipe) -> list:
     found = [m for m in (getattr(pipe, "transformer", None), getattr(pipe, "transformer_2", None)) if m is not None]
-    if not found or not all(isinstance(m, WanTransformer3DModel) for m in found):
+    families = {family_of(m) for m in found}
+    if not found or None in families or len(families) > 1:
         names = [type(m).__name__ for m in found] or ["no transformer"]
-        raise ValueError(f"attention.capture supports pipelines whose transformer is {SUPPORTED}; "
+        raise ValueError(f"attention.capture supports pipelines whose transformer is one of {SUPPORTED}; "
                          f"{type(pipe).__name__} has {', '.join(names)}")
     if getattr(pipe, "text_encoder", None) is None or getattr(pipe, "tokenizer", None) is None:
         raise ValueError("attention.capture needs the pipeline's text_encoder and tokenizer to find the prompt's words")
@@ -62,16 +63,38 @@ def check_points(query) -> list[tuple[int, int, int]]:
     return [tuple(int(v) for v in p) for p in points]
 
 
+def _set_processor(attn, processor):
+    if hasattr(attn, "set_processor"):
+        attn.set_processor(processor)
+    else:  # Mochi's attention has no set_processor
+        attn.processor = processor
+
+
+class _Site:
+    """One recorded attention module: its layer, its token layout and what to record there."""
+
+    def __init__(self, recorder, layout: str, layer: int, words: bool, video: bool):
+        self.recorder, self.layout, self.layer, self.words, self.video = recorder, layout, layer, words, video
+
+    def active(self) -> bool:
+        return self.recorder.active is not None
+
+    def record(self, calls):
+        record_site(self.layout, self.layer, calls, self.recorder.active, self.words, self.video)
+
+
 class Recorder:
     """Processors + hooks on the pipeline while installed; the recorded run stays after removal."""
 
-    def __init__(self, pipe, layers=None, steps=None, heads=None, query=None, temporal: bool = False):
+    def __init__(self, pipe, layers=None, steps=None, heads=None, query=None, temporal: bool = False,
+                 stride=1, budget=DEFAULT_BUDGET):
         self.pipe = pipe
         self._models = _transformers(pipe)
-        blocks = self._models[0].blocks
+        self.family = family_of(self._models[0])
+        blocks = self.family.layers(self._models[0])
         self.num_layers = len(blocks)
         self.layers = check_indices(layers, self.num_layers, "layers") or list(range(self.num_layers))
-        self.heads = check_indices(heads, blocks[0].attn2.heads, "heads")
+        self.heads = check_indices(heads, getattr(blocks[0], self.family.attention).heads, "heads")
         if steps is not None:
             steps = [steps] if isinstance(steps, int) else list(steps)
             if not steps or not all(isinstance(s, int) and s >= 0 for s in steps):
@@ -80,11 +103,13 @@ class Recorder:
         self.steps_recorded = None if steps is None else set(steps)
         self.points = check_points(query)
         self.temporal = bool(temporal)
-        self.scale = (getattr(pipe, "vae_scale_factor_temporal", 1) if getattr(pipe, "vae", None) is not None else 1,
-                      getattr(pipe, "vae_scale_factor_spatial", 1) if getattr(pipe, "vae", None) is not None else 1)
+        self.stride = check_stride(stride)
+        self.budget = check_budget_value(budget)
+        self.scale = vae_scales(pipe)
         self.active: CallContext | None = None
         self._originals: list = []
         self._handles: list = []
+        self._encode_prompt = None
         self._new_run_due = True  # the next text encoding starts a new run (set by every transformer call)
         self._pending = None  # (input_ids, attention_mask) of the prompt being encoded
         self._reset()
@@ -92,10 +117,12 @@ class Recorder:
     def _reset(self):
         self.records: dict[int, dict] = {}  # step -> {(kind, layer): tensor}
         self.timesteps: list[float] = []
+        self.step_models: list[str] = []  # which transformer ran each step ("transformer" / "transformer_2")
         self.num_steps = 0
-        self.grid = self.patch = self.pixel_shape = None
+        self.grid = self.patch = self.pixel_shape = self.plan = None
         self.prompt_ids: list[list[int]] = []
-        self._text: torch.Tensor | None = None
+        self._ids = self._mask = self._text = None
+        self._embeds_due = False
         self.row_prompts: list[int] = []  # prompt index of each recorded conditional row
         self.query_tokens: list[int] = []
 
@@ -103,40 +130,60 @@ class Recorder:
     def install(self):
         try:
             for model in self._models:
+                blocks = self.family.layers(model)
                 for i in self.layers:
-                    block = model.blocks[i]
-                    self._swap(block.attn2, CrossAttentionCapture, i)
-                    if self.points or self.temporal:
-                        self._swap(block.attn1, SelfAttentionCapture, i)
+                    self._swap(getattr(blocks[i], self.family.attention),
+                               _Site(self, self.family.layout, i, words=True, video=self.family.joint))
+                    if self.family.self_attention and (self.points or self.temporal):
+                        self._swap(getattr(blocks[i], self.family.self_attention),
+                                   _Site(self, "self", i, words=False, video=True))
                 self._handles.append(model.register_forward_pre_hook(self._before_transformer, with_kwargs=True))
                 self._handles.append(model.register_forward_hook(self._after_transformer))
             enc = self.pipe.text_encoder
             self._handles.append(enc.register_forward_pre_hook(self._before_text, with_kwargs=True))
             self._handles.append(enc.register_forward_hook(self._after_text, with_kwargs=True))
+            self._wrap_encode_prompt()
         except BaseException:
             self.remove()
             raise
 
-    def _swap(self, attn, cls, layer):
+    def _swap(self, attn, site):
         proc = attn.processor
-        if isinstance(proc, _Recording):
+        if isinstance(proc, RecordingProcessor):
             raise RuntimeError("another attention.capture is already active on this pipeline; "
                                "leave it before starting one")
-        if type(proc) is not WanAttnProcessor:
-            raise ValueError(f"attention.capture needs diffusers' WanAttnProcessor on every block, found "
-                             f"{type(proc).__name__}; call "
-                             f"pipe.transformer.set_attn_processor(WanAttnProcessor()) first")
         self._originals.append((attn, proc))
-        recording = cls(self, layer, proc, self.heads)
-        attn.set_processor(recording)
-        self._handles.extend(recording.hooks(attn))
+        _set_processor(attn, recording_processor(proc, site))
+
+    def _wrap_encode_prompt(self):
+        original = getattr(self.pipe, "encode_prompt", None)
+        if original is None:
+            return
+
+        def encode_prompt(*args, **kwargs):
+            out = original(*args, **kwargs)
+            if self._embeds_due:  # the run's first encoding: the prompt (later ones: the negative prompt)
+                self._embeds_due = False
+                embeds = out[0] if isinstance(out, (tuple, list)) else out
+                if isinstance(embeds, torch.Tensor):
+                    self._text = embeds.detach()
+            return out
+
+        self._encode_prompt = (self.pipe.__dict__.get("encode_prompt"), "encode_prompt" in self.pipe.__dict__)
+        self.pipe.encode_prompt = encode_prompt
 
     def remove(self):
         for attn, proc in reversed(self._originals):
-            attn.set_processor(proc)
+            _set_processor(attn, proc)
         for handle in self._handles:
             handle.remove()
-        self._originals, self._handles, self.active = [], [], None
+        if self._encode_prompt is not None:
+            before, had = self._encode_prompt
+            if had:
+                self.pipe.encode_prompt = before
+            else:
+                self.pipe.__dict__.pop("encode_prompt", None)
+        self._originals, self._handles, self.active, self._encode_prompt = [], [], None, None
 
     # --- hooks ------------------------------------------------------------------------------------
     def _before_text(self, module, args, kwargs):
@@ -144,9 +191,13 @@ class Recorder:
             return  # the negative prompt (or a re-encoding) of the run in flight
         ids = kwargs.get("input_ids", args[0] if args else None)
         mask = kwargs.get("attention_mask", args[1] if len(args) > 1 else None)
+        if mask is None:  # CogVideoX encodes without a mask: real tokens are the non-padding ones
+            pad = getattr(self.pipe.tokenizer, "pad_token_id", None)
+            mask = torch.ones_like(ids) if pad is None else (ids != pad).long()
         self._reset()
         self._new_run_due = False
-        self._pending = (ids, torch.ones_like(ids) if mask is None else mask)
+        self._embeds_due = True
+        self._pending = (ids, mask)
 
     def _after_text(self, module, args, kwargs, output):
         pending, self._pending = self._pending, None
@@ -158,27 +209,33 @@ class Recorder:
             states = select(output)
         else:
             states = output[0] if isinstance(output, tuple) else output.last_hidden_state
+        # What the transformer reads when nothing else is known (sorakit, Wan: padding zeroed).
         self._text = states * mask[..., None].to(states.device, states.dtype)
-        self.prompt_ids = [row[m.bool()].tolist() for row, m in zip(ids.cpu(), mask.cpu())]
+        self._ids, self._mask = ids.cpu(), mask.cpu().bool()
 
     def _before_transformer(self, module, args, kwargs):
         self._new_run_due = True
-        names = ("hidden_states", "timestep", "encoder_hidden_states")
-        hs, t, ehs = (kwargs[n] if n in kwargs else args[i] for i, n in enumerate(names))
+        latents, t, ehs = self.family.read_inputs(args, kwargs)
         rows, prompts = self._conditional_rows(ehs)
         if not rows:
             return
         step = self.num_steps
         self.num_steps += 1
-        self.timesteps.append(float(t.reshape(t.shape[0], -1)[rows[0]].max()))
-        self._set_grid(hs.shape, module.config.patch_size)
+        t = torch.as_tensor(t)
+        self.timesteps.append(float(t.reshape(t.shape[0], -1)[rows[0]].max() if t.dim() else t))
+        self.step_models.append("transformer_2" if module is getattr(self.pipe, "transformer_2", None)
+                                else "transformer")
+        self._set_grid(module, latents, kwargs, ehs.shape[1])
+        real = [self._real[j] for j in prompts]
+        if step == 0:
+            self._plan(len(rows), max(len(r) for r in real))
         if self.steps_recorded is not None and step not in self.steps_recorded:
             return
         self.row_prompts = prompts
-        ctx = CallContext(rows=torch.tensor(rows, device=hs.device),
-                          text_len=[len(self.prompt_ids[j]) for j in prompts],
-                          grid=self.grid, temporal=self.temporal,
-                          queries=torch.tensor(self.query_tokens, device=hs.device) if self.points else None)
+        device = latents.device
+        ctx = CallContext(rows=rows, real=real, video=int(np.prod(self.grid)), text=ehs.shape[1], grid=self.grid,
+                          sub=self.kept_tokens.to(device), temporal=self.temporal, heads=self.heads,
+                          queries=torch.tensor(self.query_tokens, device=device) if self.points else None)
         self.records[step] = ctx.record
         self.active = ctx
 
@@ -186,26 +243,49 @@ class Recorder:
         self.active = None
 
     def _conditional_rows(self, ehs) -> tuple[list[int], list[int]]:
-        if self._text is None:
+        if self._text is None or ehs is None or self._ids is None:
             return [], []
         text = self._text.to(ehs.device, ehs.dtype)
+        per_prompt = max(1, text.shape[0] // len(self._ids))  # num_videos_per_prompt repeats each prompt
         rows, prompts = [], []
         for b in range(ehs.shape[0]):
             match = [j for j in range(text.shape[0])
                      if text.shape[1:] == ehs.shape[1:] and torch.equal(ehs[b], text[j])]
             if match:
                 rows.append(b)
-                prompts.append(match[0])
+                prompts.append(match[0] // per_prompt)
         return rows, prompts
 
-    def _set_grid(self, shape, patch):
-        _, _, frames, height, width = shape
-        p_t, p_h, p_w = patch
+    def _plan(self, videos: int, text_tokens: int):
+        """The storage estimate, made before the first step's attention runs; refused above the budget."""
+        timesteps = getattr(getattr(self.pipe, "scheduler", None), "timesteps", None)
+        total = len(timesteps) if timesteps is not None and len(timesteps) else 1
+        steps = total if self.steps_recorded is None else len([s for s in self.steps_recorded if s < total])
+        self.plan = Plan(videos=videos, grid=self.grid, stride=self.stride, text_tokens=text_tokens,
+                         layers=len(self.layers), steps=steps, queries=len(self.points),
+                         temporal=self.temporal, joint=self.family.joint)
+        check_budget(self.plan, self.budget)
+
+    def _set_grid(self, module, latents, kwargs, text_len: int):
+        (frames, height, width), (p_t, p_h, p_w) = self.family.latent_grid(module, latents, kwargs)
         s_t, s_s = self.scale
         self.patch = (p_t, p_h, p_w)
         self.grid = (frames // p_t, height // p_h, width // p_w)
         self.pixel_shape = ((frames - 1) * s_t + 1 if s_t > 1 else frames, height * s_s, width * s_s)
+        f, h, w = self.grid
+        st, ss = self.stride
+        self.kept_grid = (len(range(0, f, st)), len(range(0, h, ss)), len(range(0, w, ss)))
+        index = torch.arange(f * h * w).reshape(f, h, w)
+        self.kept_tokens = index[::st, ::ss, ::ss].reshape(-1)
         self.query_tokens = [self.token_of(*p) for p in self.points]
+        self._align_text(text_len)
+
+    def _align_text(self, text_len: int):
+        """The prompt's real tokens as positions in the transformer's text, which may be the end of what
+        was encoded (HunyuanVideo crops its prompt template's prefix)."""
+        ids, mask = self._ids[:, -text_len:], self._mask[:, -text_len:]
+        self._real = [torch.nonzero(m).flatten() for m in mask]
+        self.prompt_ids = [row[m].tolist() for row, m in zip(ids, mask)]
 
     # --- pixels <-> tokens ------------------------------------------------------------------------
     def check_pixel(self, frame: int, y: int, x: int):

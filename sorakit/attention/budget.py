@@ -1,0 +1,84 @@
+"""Memory planning: what a capture will store, known from the config and the call's size before sampling.
+
+Records are float32 and heads are averaged as they are recorded, so per recorded layer and step and
+per conditional video the capture keeps N'*T (word maps) + N' (text mass) [+ T*N' text->video rows,
+joint families] [+ Q*N query rows] [+ F'^2 temporal], with N' the subsampled video tokens, T the
+prompt's real text tokens, Q the query points, N the video tokens and F' the token frames.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_BUDGET = 2 * 2**30  # bytes
+FLOAT = 4
+
+
+@dataclass(frozen=True)
+class Plan:
+    videos: int  # conditional rows recorded per step
+    grid: tuple[int, int, int]  # token grid (F', H', W')
+    stride: tuple[int, int]  # (frames, space) query subsampling
+    text_tokens: int
+    layers: int
+    steps: int
+    queries: int = 0
+    temporal: bool = False
+    joint: bool = False
+
+    @property
+    def video_tokens(self) -> int:
+        f, h, w = self.grid
+        return f * h * w
+
+    @property
+    def kept_tokens(self) -> int:
+        """Video tokens whose word maps are kept: every stride-th frame, row and column."""
+        f, h, w = self.grid
+        s_t, s_s = self.stride
+        return -(-f // s_t) * -(-h // s_s) * -(-w // s_s)
+
+    @property
+    def nbytes(self) -> int:
+        kept, text = self.kept_tokens, self.text_tokens
+        per = kept * text + kept + (text * kept if self.joint else 0) + self.queries * self.video_tokens
+        per += self.grid[0] ** 2 if self.temporal else 0
+        return FLOAT * self.videos * per * self.layers * self.steps
+
+    def describe(self) -> str:
+        f, h, w = self.grid
+        return (f"{self.videos} video(s) x {self.layers} layer(s) x {self.steps} step(s) x {self.kept_tokens} of "
+                f"{self.video_tokens} video tokens ({f}x{h}x{w}) x {self.text_tokens} text tokens")
+
+
+def gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def check_budget(plan: Plan, budget: int | None) -> None:
+    """ValueError naming the knobs when the plan stores more than `budget` bytes (None: no limit)."""
+    if budget is None or plan.nbytes <= budget:
+        return
+    raise ValueError(
+        f"attention.capture would store {gib(plan.nbytes)} ({plan.describe()}), above its budget of {gib(budget)}. "
+        "Record less: layers=[...] (fewer blocks, e.g. the middle third), steps=[...] (fewer denoising steps, "
+        "e.g. the last third), stride=(frames, space) (keep the word maps of every k-th video token), fewer "
+        "query=/temporal=; heads=[...] cuts compute, not storage (heads are averaged as recorded). "
+        "Or raise budget= (bytes, None for no limit).")
+
+
+def check_budget_value(budget):
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0):
+        raise ValueError(f"budget must be a positive number of bytes or None (no limit), got {budget!r}")
+    return None if budget is None else int(budget)
+
+
+def check_stride(stride) -> tuple[int, int]:
+    """int s: every s-th token in space; (t, s): every t-th token frame and every s-th row and column."""
+    pair = (1, stride) if isinstance(stride, int) and not isinstance(stride, bool) else stride
+    try:
+        s_t, s_s = pair
+    except (TypeError, ValueError):
+        s_t = s_s = None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (s_t, s_s)):
+        raise ValueError(f"stride must be a positive int (space) or (frames, space), got {stride!r}")
+    return s_t, s_s
