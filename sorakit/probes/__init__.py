@@ -41,9 +41,10 @@ _LAZY = {"evaluate_physics": ("sorakit.eval.physics", "evaluate_physics"),
          "hidden": ("sorakit.eval.hidden", None)}
 
 __all__ = ["DEFAULT_FPS", "PARSE_FLOOR", "PROBES", "Context", "ObjectTrack", "PhysicsIQResult", "PointTrack",
-           "ProbeReport", "ProbeResult", "adherence", "bounces", "collisions", "consistency", "find_hoop", "gravity",
-           "measure_parse_floor", "motion_masks", "persistence", "physics_iq", "prepare", "run", "run_footage",
-           "temporal", "track", "track_generic", "track_object", "track_point", "tracking"]
+           "ProbeReport", "ProbeResult", "adherence", "audio_onsets", "av_align", "av_sync", "bounces", "collisions",
+           "consistency", "find_hoop", "gravity", "measure_parse_floor", "motion_masks", "persistence", "physics_iq",
+           "prepare", "run", "run_footage", "temporal", "track", "track_generic", "track_object", "track_point",
+           "tracking", "visible_contacts"]
 
 
 def __getattr__(name: str):

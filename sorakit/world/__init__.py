@@ -1,6 +1,6 @@
 """The physics world the model learns from and every probe measures against.
 
-scene -> simulate -> render -> captions; `sample()` bundles them into a Clip with ground truth,
+scene -> simulate -> render (+ sound) -> captions; `sample()` bundles them into a Clip with ground truth,
 `track()` parses any clip back into per-object tracks.
 """
 from .captions import mirror_caption
@@ -24,10 +24,12 @@ from .scene import (
     with_balls,
 )
 from .simulate import Event, Trajectory, simulate
+from .sound import SAMPLE_RATE, Sound, onset_times, synthesize
 from .track import Track, coverage, track
 
 __all__ = [
     "Ball", "BOUNCINESS", "COLORS", "Camera", "Clip", "DIRECTIONS", "Event", "GRAVITY", "Hoop", "OUTCOMES",
-    "SCENARIOS", "SIZES", "Scene", "States", "Track", "Trajectory", "WorldClips", "clip_of", "coverage",
-    "parse_floor", "preview", "render", "sample", "sample_scene", "simulate", "to_model_space", "track", "with_balls",
+    "SAMPLE_RATE", "SCENARIOS", "SIZES", "Scene", "Sound", "States", "Track", "Trajectory", "WorldClips", "clip_of",
+    "coverage", "onset_times", "parse_floor", "preview", "render", "sample", "sample_scene", "simulate", "synthesize",
+    "to_model_space", "track", "with_balls",
 ]

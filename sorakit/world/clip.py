@@ -1,7 +1,7 @@
 """A Clip: a scene simulated, rendered and captioned, with all its ground truth."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -9,6 +9,7 @@ from .captions import caption
 from .render import render
 from .scene import Scene, sample_scene
 from .simulate import Event, Trajectory, simulate
+from .sound import SAMPLE_RATE, Sound, onset_times, synthesize
 
 
 @dataclass
@@ -33,10 +34,18 @@ class Clip:
     events: list[Event]
     scene: Scene
     trajectory: Trajectory
+    audio: np.ndarray | None = None  # (S, 2) float32 stereo in [-1, 1] at sample_rate; None if audio=False
+    sounds: list[Sound] = field(default_factory=list)  # what the audio holds, with simulator onset times
+    sample_rate: int | None = None
 
     @property
     def fps(self) -> float:
         return self.scene.fps
+
+    @property
+    def onsets(self) -> np.ndarray:
+        """Seconds at which a sound starts (sounds within 50 ms merged): the A/V-sync ground truth."""
+        return onset_times(self.sounds)
 
 
 def _check_size(height, width):
@@ -45,14 +54,19 @@ def _check_size(height, width):
             raise ValueError(f"{name} must be an integer in [8, 512], got {v!r}")
 
 
-def sample(seed: int = 0, *, height: int = 32, width: int = 32, **constraints) -> Clip:
-    """A clip drawn from `seed`; constraints (scenario, color, size, direction, ...) pin its facts."""
+def sample(seed: int = 0, *, height: int = 32, width: int = 32, audio: bool = True, **constraints) -> Clip:
+    """A clip drawn from `seed`; constraints (scenario, color, size, direction, ...) pin its facts.
+
+    `audio=False` skips the soundtrack (clip.audio is None): frames, events and captions are the same.
+    """
     _check_size(height, width)
     scene = sample_scene(seed, **constraints)
-    return clip_of(scene, height, width)
+    return clip_of(scene, height, width, audio=audio)
 
 
-def clip_of(scene: Scene, height: int = 32, width: int = 32) -> Clip:
+def clip_of(scene: Scene, height: int = 32, width: int = 32, *, audio: bool = True) -> Clip:
+    if not isinstance(audio, (bool, np.bool_)):
+        raise ValueError(f"audio must be True or False, got {audio!r}")
     traj = simulate(scene)
     video, masks = render(scene, traj, height, width)
     n = len(scene.balls)
@@ -63,4 +77,8 @@ def clip_of(scene: Scene, height: int = 32, width: int = 32) -> Clip:
         rgb=np.array([b.rgb for b in scene.balls], np.float32),
         visible=masks.reshape(len(video), n, -1).any(-1),
     )
-    return Clip(video, caption(scene, traj), states, masks, traj.events, scene, traj)
+    clip = Clip(video, caption(scene, traj), states, masks, traj.events, scene, traj)
+    if audio:
+        clip.audio, clip.sounds = synthesize(scene, traj, SAMPLE_RATE)
+        clip.sample_rate = SAMPLE_RATE
+    return clip

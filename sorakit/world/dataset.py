@@ -25,7 +25,7 @@ class WorldClips(IterableDataset):
     def __init__(self, start_seed: int = 0, height: int = 32, width: int = 32, num_frames: int = 16,
                  fps: float = 8.0, limit: int | None = None, **constraints):
         self.start_seed, self.limit = start_seed, limit
-        self.kwargs = dict(height=height, width=width, num_frames=num_frames, fps=fps, **constraints)
+        self.kwargs = dict(height=height, width=width, num_frames=num_frames, fps=fps, audio=False, **constraints)
 
     def __iter__(self):
         info = get_worker_info()

@@ -20,6 +20,9 @@ class Event:
     time: float
     objects: tuple[int, ...]
     speed: float = 0.0  # impact speed along the contact normal, world units/s
+    # where it happened, world units: the ball's centre (collisions: midway between the two centres;
+    # hoop_in: the hoop's centre); the sound pans by its x
+    position: tuple[float, float] | None = None
 
 
 @dataclass
@@ -97,7 +100,8 @@ def simulate(scene: Scene) -> Trajectory:
             speed = abs(float(np.dot(ball.body.velocity, arbiter.normal)))
             impact(ball.ball_index, speed)
             if speed >= _MIN_IMPACT:
-                events.append(Event(kind, frame_of(clock["t"]), clock["t"], (ball.ball_index,), speed))
+                events.append(Event(kind, frame_of(clock["t"]), clock["t"], (ball.ball_index,), speed,
+                                    tuple(map(float, ball.body.position))))
         return begin
 
     def on_balls(arbiter, _space, _data):
@@ -107,8 +111,9 @@ def simulate(scene: Scene) -> Trajectory:
             rel = np.dot(a.body.velocity - b.body.velocity, arbiter.normal)
             impact(a.ball_index, abs(float(rel)))
             impact(b.ball_index, abs(float(rel)))
+            mid = tuple(map(float, (a.body.position + b.body.position) / 2))
             events.append(Event("collision", frame_of(clock["t"]), clock["t"],
-                                tuple(sorted((a.ball_index, b.ball_index))), abs(float(rel))))
+                                tuple(sorted((a.ball_index, b.ball_index))), abs(float(rel)), mid))
 
     space.on_collision(_BALL, _FLOOR, begin=on_static("floor_bounce"))
     space.on_collision(_BALL, _WALL, begin=on_static("wall_bounce"))
@@ -135,10 +140,10 @@ def simulate(scene: Scene) -> Trajectory:
     if scene.hoop is not None:
         traj.outcome = "in" if hoop_time is not None else "miss"
         if hoop_time is not None:
-            events.append(Event("hoop_in", frame_of(hoop_time), hoop_time, (0,)))
+            events.append(Event("hoop_in", frame_of(hoop_time), hoop_time, (0,), 0.0, (scene.hoop.x, scene.hoop.y)))
         else:
             miss = _miss_frame(scene, pos[:, 0])
-            events.append(Event("hoop_miss", miss, miss / scene.fps, (0,)))
+            events.append(Event("hoop_miss", miss, miss / scene.fps, (0,), 0.0, tuple(map(float, pos[miss, 0]))))
         events.sort(key=lambda e: (e.frame, e.time))
     return traj
 
