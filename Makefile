@@ -52,12 +52,14 @@ train: $(STAMP)
 # The latent model (64x64, 24 frames) on the committed autoencoder's latents, continued from the
 # committed slim resume checkpoint (bf16 weights, AdamW restarts; hours on a CPU; logs to runs/latent.log).
 LATENT_RESUME := checkpoints/latent-resume.safetensors
+# LATENT_THREADS=1 leaves a core for other work beside the run
+LATENT_THREADS ?= 2
 train-latent: $(STAMP)
 	mkdir -p runs/latent
 	test -f runs/latent/checkpoint.safetensors || cp $(LATENT_RESUME) runs/latent/checkpoint.safetensors
 	nohup $(PY) -m sorakit.cli train --vae checkpoints/autoencoder --out runs/latent --height 64 --width 64 \
 		--num-frames 24 --batch-size 8 --heads 3 --layers 6 --frame-noise 0.5 --sample-every 200 \
-		--checkpoint-every 50 --steps 4000 --threads 2 >> runs/latent.log 2>&1 &
+		--checkpoint-every 50 --steps 4000 --threads $(LATENT_THREADS) >> runs/latent.log 2>&1 &
 	@echo "training in the background: tail -f runs/latent.log"
 
 $(PY):

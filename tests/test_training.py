@@ -55,6 +55,9 @@ def test_loss_falls_and_run_resumes(tmp_path):
 
     resumed = train(tiny_config(tmp_path, 42), resume=True)  # picks up at step 40, not 0
     assert resumed["step"] == 42 and len(resumed["loss_last"]) == 2
+    # AdamW's moments came back with the weights: the learning rate goes on at full rate, no re-warm-up
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert records[-1]["step"] == 42 and records[-1]["lr"] == tiny_config(tmp_path, 42).lr
 
 
 def test_a_failing_run_also_leaves_the_process_as_it_was(tmp_path):

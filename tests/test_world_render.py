@@ -162,6 +162,25 @@ def test_captions_state_the_scenes_facts():
             assert re.search(r"collide|hit|crash", text), text
 
 
+def test_captions_name_the_material_in_about_half_of_the_scenes():
+    """The material word is drawn on its own: with it or without it the caption's other words agree."""
+    from sorakit.probes.adherence import parse
+    named = 0
+    for seed in range(60):
+        scene = sample_scene(seed, scenario=("drop", "throw", "roll")[seed % 3])
+        traj = simulate(scene)
+        always, never, drawn = (caption(scene, traj, material=m) for m in (True, False, None))
+        assert parse(always)["material"] == scene.bounciness, always
+        assert "material" not in parse(never.replace("lands dead", "lands")), never  # that phrase names it too
+        assert len(always.split()) == len(never.split()) + 1
+        assert set(never.split()) <= set(always.split()), (always, never)
+        assert drawn in (always, never)
+        named += drawn == always
+    assert 20 <= named <= 40, named
+    scene = sample_scene(0, scenario="collide")  # no material set: nothing named even when asked
+    assert caption(scene, simulate(scene), material=True) == caption(scene, simulate(scene), material=False)
+
+
 def test_captions_are_varied():
     texts = [world.sample(s, scenario="drop", color="red", size="small", bounciness="bouncy").caption
              for s in range(40)]

@@ -149,7 +149,10 @@ def event_clips(event: str, n: int, seed: int = EVENT_SEED, height: int = 32, wi
             traj = world.simulate(scene)
             if wanted(parse(caption(scene, traj)), traj):
                 clip = world.clip_of(scene, height, width)
-                clips.append(no_bounce_prompt(clip) if scene.bounciness == "dead" and event == "drop" else clip)
+                if event == "drop":  # restitution is asked for in words: name the material, and a dead ball's landing
+                    clip = replace(clip, caption=caption(scene, traj, material=True))
+                    clip = no_bounce_prompt(clip) if scene.bounciness == "dead" else clip
+                clips.append(clip)
                 break
         else:
             raise ValueError(f"no {event} scene for draw {k} in {SCAN_LIMIT} seeds at {num_frames} frames")

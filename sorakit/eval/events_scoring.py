@@ -133,7 +133,7 @@ def score(video, clip: world.Clip, event: str) -> dict:
     if event == "drop":
         out.update(drop(ctx, m) if m else {"drop": False})
         out["restitution"] = restitution(m) if m else None
-        out["group"] = "dead" if "bounces_at_most" in facts else "bouncy"
+        out["group"] = facts.get("material", "dead" if "bounces_at_most" in facts else "bouncy")
     elif event == "throw":
         rel, passed = _g_error(ctx) if m else (None, False)
         out.update(throw_g25=rel is not None and abs(rel) <= G_LOOSE, throw_g15=passed, g_error=rel)

@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from .. import world
-from ..world.captions import BOUNCE_WORDS, SIZE_SYNONYMS
+from ..world.captions import BOUNCE_WORDS, MATERIAL_WORDS, SIZE_SYNONYMS
 from .context import Context, prepare
 from .kinematics import Motion, floor_landings
 from .report import ProbeResult, skipped
@@ -57,6 +57,9 @@ def parse(prompt: str) -> dict:
         times = re.search(r"bounc\w* (once|twice|three times|several times)", text)
         if times:
             facts["bounces"] = TIMES.get(times.group(1), 4)
+    materials = [m for m, names in MATERIAL_WORDS.items() if any(n in words for n in names)]
+    if len(materials) == 1:
+        facts["material"] = materials[0]
     if re.search(IN_WORDS, text):
         facts["outcome"] = "in"
     elif re.search(MISS_WORDS, text):

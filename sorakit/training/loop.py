@@ -188,7 +188,9 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
         step, _ = load_checkpoint(ckpt, model, ema, opt)
         trim_log(out / "log.jsonl", step)  # steps after the checkpoint are trained (and logged) again
         print(f"resumed from {ckpt} at step {step}")
-    start = step  # the learning rate re-warms from here
+    # The learning rate re-warms from here when AdamW starts without its moments (a slim checkpoint)
+    # or a cool-down may have brought it to 0; with both kept, it goes on at full rate.
+    start = step if not opt.state or cfg.decay_steps else 0
     vae, bf16 = _load_vae(cfg.vae), use_bf16(cfg.bf16, device)
     pipe = assemble(ema, vae=vae, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width,
                     fps=cfg.fps).to(device)

@@ -17,6 +17,11 @@ from .simulate import Trajectory
 BOUNCE_WORDS = {1: "once", 2: "twice", 3: "three times"}
 # A dead ball's landing when it hits the floor at most once (each impact from 0.8 units/s is a bounce).
 NO_BOUNCE_PHRASES = ("and lands with a thud", "and hits the floor without bouncing back up", "and lands dead")
+# The ball's material, named in about half of the captions whose scene sets it: without these words
+# restitution could be read from the text only through the bounce count, and a prompt asking for a
+# ball that "does not bounce" would name something training never showed.
+MATERIAL_WORDS = {"bouncy": ("bouncy", "rubber"), "dead": ("dead", "soft")}
+MATERIAL_SHARE = 0.5
 SIZE_SYNONYMS = {"small": ["small", "little", "tiny"], "medium": ["medium", "medium-sized", ""],
                  "large": ["large", "big", "huge"]}
 
@@ -33,10 +38,20 @@ def _pick(rng, options):
     return options[int(rng.integers(len(options)))]
 
 
-def _ball(rng, ball, article="a") -> str:
+def _ball(rng, ball, article="a", material: str = "") -> str:
     size = _pick(rng, SIZE_SYNONYMS[ball.size])
-    words = [w for w in (article, size, ball.color, _pick(rng, ["ball", "ball", "ball", "sphere"])) if w]
+    words = [w for w in (article, size, ball.color, material, _pick(rng, ["ball", "ball", "ball", "sphere"])) if w]
     return " ".join(words)
+
+
+def _material(scene: Scene, named: bool | None) -> str:
+    """The material word for the scene's first ball, or "" (its own random stream: naming it or not
+    leaves every other word of the caption as it was)."""
+    if scene.bounciness is None or named is False:
+        return ""
+    rng = np.random.default_rng([scene.seed, 8])
+    drawn, word = rng.random() < MATERIAL_SHARE, _pick(rng, MATERIAL_WORDS[scene.bounciness])
+    return word if named or drawn else ""
 
 
 def _bounces(rng, traj: Trajectory, obj: int, bounciness: str | None) -> str:
@@ -50,22 +65,25 @@ def _bounces(rng, traj: Trajectory, obj: int, bounciness: str | None) -> str:
                        f"and hits the floor, bouncing {times}"])
 
 
-def caption(scene: Scene, traj: Trajectory) -> str:
+def caption(scene: Scene, traj: Trajectory, material: bool | None = None) -> str:
+    """The scene in words. `material`: name the ball's bounciness always (True), never (False), or
+    in about half of the scenes, chosen by seed (None, what training sees)."""
     rng = np.random.default_rng([scene.seed, 7])
     b = scene.balls[0]
+    m = _material(scene, material)
     d = scene.direction
     if scene.scenario == "drop":
         verb = _pick(rng, ["is dropped", "falls", "drops straight down", "is let go and falls"])
-        text = f"{_ball(rng, b)} {verb} {_bounces(rng, traj, 0, scene.bounciness)}"
+        text = f"{_ball(rng, b, material=m)} {verb} {_bounces(rng, traj, 0, scene.bounciness)}"
     elif scene.scenario == "throw":
         verb = _pick(rng, [f"is thrown to the {d}", f"flies to the {d} in an arc", f"is tossed to the {d}",
                            f"is thrown {d}ward"])
-        text = f"{_ball(rng, b)} {verb} {_bounces(rng, traj, 0, scene.bounciness)}"
+        text = f"{_ball(rng, b, material=m)} {verb} {_bounces(rng, traj, 0, scene.bounciness)}"
         if traj.count("wall_bounce", 0):
             text += _pick(rng, [" and hits the wall", " and bounces off the wall"])
     elif scene.scenario == "roll":
         verb = _pick(rng, [f"rolls to the {d}", f"rolls {d} along the floor", f"rolls across the floor to the {d}"])
-        text = f"{_ball(rng, b)} {verb}"
+        text = f"{_ball(rng, b, material=m)} {verb}"
         if traj.count("wall_bounce", 0):
             text += _pick(rng, [" and bounces off the wall", " and hits the wall"])
     elif scene.scenario == "collide":
