@@ -24,6 +24,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .audio import check_audio, fit_length, write_wav
 from .limits import LIMITS
 from .media_read import read_clip, read_metadata, read_video
 from .media_read import sidecar_path as _sidecar
@@ -76,7 +77,9 @@ def _recipe_json(recipe: Recipe) -> str:
     return json.dumps(recipe.to_dict(), sort_keys=True)
 
 
-def _write_mp4(frames: np.ndarray, path: Path, fps: float, comment: str | None) -> None:
+def _write_mp4(frames: np.ndarray, path: Path, fps: float, comment: str | None,
+               soundtrack: tuple[np.ndarray, int] | None = None) -> None:
+    """H.264 frames; with a soundtrack (samples, sample rate) fitted to the clip, AAC sound muxed in."""
     import imageio_ffmpeg
 
     height, width = frames.shape[1:3]
@@ -85,14 +88,37 @@ def _write_mp4(frames: np.ndarray, path: Path, fps: float, comment: str | None) 
     params = ["-crf", "18", "-preset", "medium", "-threads", "2", "-movflags", "+faststart"]
     if comment is not None:
         params += ["-metadata", f"comment={comment}"]
-    writer = imageio_ffmpeg.write_frames(
-        str(path), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
-        quality=None, macro_block_size=1, output_params=params, ffmpeg_log_level="error",
-    )
-    writer.send(None)  # start ffmpeg
-    for frame in frames:
-        writer.send(frame.tobytes())
-    writer.close()
+    wav = None
+    if soundtrack is not None:  # ffmpeg reads the sound from a WAV beside the output, removed afterwards
+        wav = write_wav(path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.wav"), *soundtrack)
+        params += ["-b:a", "128k"]
+    try:
+        writer = imageio_ffmpeg.write_frames(
+            str(path), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
+            quality=None, macro_block_size=1, output_params=params, ffmpeg_log_level="error",
+            audio_path=None if wav is None else str(wav), audio_codec=None if wav is None else "aac",
+        )
+        writer.send(None)  # start ffmpeg
+        for frame in frames:
+            writer.send(frame.tobytes())
+        writer.close()
+    finally:
+        if wav is not None:
+            wav.unlink(missing_ok=True)
+
+
+def _soundtrack(audio: Any, sample_rate: Any, seconds: float, suffix: str) -> tuple[np.ndarray, int] | None:
+    """Checked audio cut or padded to the clip's duration, or None without audio."""
+    if audio is None:
+        if sample_rate is not None:
+            raise ValueError("sample_rate= was given without audio=")
+        return None
+    if sample_rate is None:
+        raise ValueError("audio= needs its sample_rate= (e.g. clip.sample_rate, 16000)")
+    if suffix == ".gif":
+        raise ValueError("a .gif has no sound: export to .mp4 to keep the audio")
+    samples, sr = check_audio(audio, sample_rate)
+    return fit_length(samples, sr, seconds), sr
 
 
 def _write_gif(frames: np.ndarray, path: Path, fps: float, comment: str | None) -> None:
@@ -112,7 +138,7 @@ def _write_gif(frames: np.ndarray, path: Path, fps: float, comment: str | None) 
 
 def export(video: Any, path: str | os.PathLike, fps: float | None = None,
            recipe: Recipe | Mapping[str, Any] | None = None, scale: int | None = None, *,
-           metadata: Mapping[str, Any] | None = None) -> Path:
+           metadata: Mapping[str, Any] | None = None, audio: Any = None, sample_rate: int | None = None) -> Path:
     """Write `video` to `path` (.mp4: H.264 yuv420p, or .gif) with its recipe; return the path.
 
     `recipe` says how the clip was made (`Recipe.from_call(pipe, prompt, ...)`); export adds the
@@ -120,7 +146,9 @@ def export(video: Any, path: str | os.PathLike, fps: float | None = None,
     Without one, a recipe of sizes and fps alone is written (none for a video outside the
     generation limits). `fps` defaults to the recipe's, else 8. `scale` is an integer
     nearest-neighbour upscale; None picks the smallest that makes the short side >= 256 px.
-    `metadata=` is the older name of `recipe=` (a dict of recipe fields).
+    `metadata=` is the older name of `recipe=` (a dict of recipe fields). `audio` (float samples,
+    mono (S,) or stereo (S, 2), at `sample_rate`) is muxed into an .mp4 as AAC, cut or padded with
+    silence to the clip's duration; without it the file is silent, as before.
     """
     frames = to_uint8(video)
     recipe = _as_recipe(recipe, metadata)
@@ -131,9 +159,13 @@ def export(video: Any, path: str | os.PathLike, fps: float | None = None,
         raise ValueError(f"export writes .mp4 or .gif files; got {path.name!r}")
     recipe = _clip_recipe(recipe, frames, fps)
     comment = None if recipe is None else _recipe_json(recipe)
+    soundtrack = _soundtrack(audio, sample_rate, len(frames) / fps, suffix)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write = _write_mp4 if suffix == ".mp4" else _write_gif
-    _replace_atomically(path, lambda tmp: write(_upscale(frames, scale), tmp, fps, comment))
+    shown = _upscale(frames, scale)
+    if suffix == ".gif":
+        _replace_atomically(path, lambda tmp: _write_gif(shown, tmp, fps, comment))
+    else:
+        _replace_atomically(path, lambda tmp: _write_mp4(shown, tmp, fps, comment, soundtrack))
     sidecar = _sidecar(path)
     if comment is None:
         sidecar.unlink(missing_ok=True)  # an older export's recipe would describe another clip
@@ -190,18 +222,26 @@ def _clip_recipe(recipe: Recipe | None, frames: np.ndarray, fps: float) -> Recip
         return None
 
 
-def show(video: Any, fps: float = 8, width: int | None = None, scale: int | None = None):
-    """Return an HTML5 <video> with the clip embedded as base64 H.264 (survives notebook save)."""
+def show(video: Any, fps: float = 8, width: int | None = None, scale: int | None = None, *,
+         audio: Any = None, sample_rate: int | None = None):
+    """Return an HTML5 <video> with the clip embedded as base64 H.264 (survives notebook save).
+
+    With `audio` (and its `sample_rate`) the clip plays with sound (AAC): it then waits for play,
+    since browsers refuse to autoplay sound; without it, it autoplays muted and loops as before.
+    """
     from IPython.display import HTML
 
-    frames = _upscale(to_uint8(video), scale)
+    frames = to_uint8(video)
+    soundtrack = _soundtrack(audio, sample_rate, len(frames) / fps, ".mp4")
+    frames = _upscale(frames, scale)
     with tempfile.TemporaryDirectory() as tmp:
         mp4 = Path(tmp) / "clip.mp4"
-        _write_mp4(frames, mp4, fps, None)
+        _write_mp4(frames, mp4, fps, None, soundtrack)
         data = base64.b64encode(mp4.read_bytes()).decode("ascii")
     width = int(width) if width else frames.shape[2]
+    play = "autoplay loop muted" if soundtrack is None else "loop"
     return HTML(
-        f'<video autoplay loop muted controls playsinline width="{width}" '
+        f'<video {play} controls playsinline width="{width}" '
         f'style="image-rendering: pixelated">'
         f'<source src="data:video/mp4;base64,{data}" type="video/mp4"></video>'
     )

@@ -18,6 +18,7 @@ from numbers import Real
 import numpy as np
 
 from .. import world
+from ..audio import check_audio
 from .bounces import bounces
 from .collisions import collisions
 from .context import Context, prepare
@@ -30,25 +31,12 @@ _HOP = 64  # samples per onset-envelope frame at 16 kHz: 4 ms, well under the to
 _N_FFT = 512
 _FLOOR_DB = -70.0  # dBFS below which the spectrogram is silence
 _DELTA = 4.0  # dB of mean spectral flux an onset must rise above its neighbourhood (rolling noise: < 2.2)
-_ALLOWED_AUDIO = "float audio shaped (samples,) or (samples, channels) with 1 or 2 channels, finite, in [-1, 1]"
 
 
 def as_audio(audio, sample_rate) -> tuple[np.ndarray, int]:
     """Validated mono float32 samples and an integer sample rate."""
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) \
-            or not 8000 <= sample_rate <= 192_000:
-        raise ValueError(f"sample_rate must be an integer from 8000 to 192000 Hz, got {sample_rate!r}")
-    if hasattr(audio, "detach"):
-        audio = audio.detach().cpu().numpy()
-    arr = np.asarray(audio)
-    channels_ok = arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] in (1, 2))
-    if not np.issubdtype(arr.dtype, np.floating) or not channels_ok:
-        raise ValueError(f"expected {_ALLOWED_AUDIO}; got dtype {arr.dtype}, shape {arr.shape}")
-    if arr.shape[0] < _N_FFT or not np.isfinite(arr).all() or np.abs(arr).max() > 1 + 1e-3:
-        raise ValueError(f"expected {_ALLOWED_AUDIO}, at least {_N_FFT} samples; got shape {arr.shape}"
-                         + ("" if np.isfinite(arr).all() else " with NaN or inf"))
-    mono = arr if arr.ndim == 1 else arr.mean(axis=1)
-    return np.ascontiguousarray(mono, dtype=np.float32), int(sample_rate)
+    samples, sr = check_audio(audio, sample_rate)
+    return np.ascontiguousarray(samples.mean(axis=1)), sr
 
 
 def audio_onsets(audio, sample_rate: int) -> np.ndarray:
