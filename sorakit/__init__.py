@@ -19,6 +19,8 @@ _LAZY = {
     "Recipe": ("sorakit.recipe", "Recipe"),
     "remix": ("sorakit.remix", "remix"),
     "extend": ("sorakit.remix", "extend"),
+    "storyboard": ("sorakit.storyboard", "storyboard"),
+    "Storyboard": ("sorakit.storyboard", "Storyboard"),
     "media": ("sorakit.media", None),
     "world": ("sorakit.world", None),
     "probes": ("sorakit.probes", None),
@@ -28,17 +30,19 @@ _LAZY = {
     "demo": ("sorakit.demo", None),
     "pipeline": ("sorakit.pipeline", None),
     "training": ("sorakit.training", None),
+    "safety": ("sorakit.safety", None),
     "SpacetimePipeline": ("sorakit.pipeline", "SpacetimePipeline"),
 }
 
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # let editors and type checkers see the real objects
-    from . import attention, demo, eval, media, pipeline, probes, training, ui, world
+    from . import attention, demo, eval, media, pipeline, probes, safety, training, ui, world
     from .loading import load
     from .media import export, show
     from .recipe import Recipe
     from .remix import extend, remix
+    from .storyboard import Storyboard, storyboard
 
 
 def __getattr__(name: str):

@@ -2,6 +2,8 @@
 
 Functions this file calls in other modules (their contract with the CLI):
   generate  sorakit.load(model_or_None) -> pipe; sorakit.recipe.Recipe(...).run_by(pipe) -> recipe;
+            sorakit.safety.default_moderation() -> .check_recipe(recipe) before loading, .check_clip(video, recipe)
+            before exporting (a refusal is a ValueError naming the category);
             pipe(**recipe.pipeline_kwargs()).frames[0] -> (F, H, W, 3) float array;
             sorakit.export(video, out, recipe=recipe) stores the recipe in the clip.
   probe     sorakit.media.read_clip(path) -> (video at the recipe's size, recipe | None);
@@ -18,7 +20,7 @@ Functions this file calls in other modules (their contract with the CLI):
             autoencoder: diffusers.AutoencoderKL.from_pretrained(folder, use_safetensors=True) -> vae;
                          sorakit.eval.autoencoder.evaluate_autoencoder(vae, n=int, height=int, width=int,
                          num_frames=int) -> dict (as JSON)
-  demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None)
+  demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None, moderation=bool|path)
   sweep     sorakit.sweep.cli: add_sweep_parser(subparsers) and cmd_sweep(args) -> int (its own options)
 Bad input (ValueError, missing or unwritable files, bad arguments) prints one line to stderr and exits 2,
 before any model loads (arguments: sorakit/cli_args.py).
@@ -105,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--auth", type=_auth_on_command_line, default=None, help=argparse.SUPPRESS)
     demo.add_argument("--auth-file", default=None, metavar="FILE",
                       help=f"a login in front of the demo: a file holding USER:PASSWORD (or set ${AUTH_ENV})")
+    demo.add_argument("--policy", default=None, metavar="FILE", help="a moderation policy file (default: the shipped "
+                      "policy.toml, or $SORAKIT_POLICY); see docs/moderation.md")
+    demo.add_argument("--no-moderation", action="store_true",
+                      help="turn moderation off (refused with --share or a non-loopback --host)")
     return parser
 
 
@@ -151,13 +157,17 @@ def _to_jsonable(obj: Any) -> Any:
 def cmd_generate(args: argparse.Namespace) -> int:
     import sorakit
     from sorakit.recipe import Recipe
+    from sorakit.safety import default_moderation
 
-    # Checked (against sorakit.limits) before the model loads: bad input fails in a moment.
+    # Checked (against sorakit.limits and the moderation policy) before the model loads: bad input fails in a moment.
     recipe = Recipe(args.prompt, seed=args.seed, steps=args.steps, guidance=args.guidance, fps=args.fps)
     writable_output(args.out, (".mp4", ".gif"))
+    moderation = default_moderation()
+    moderation.check_recipe(recipe)
     pipe = sorakit.load(args.model) if args.model else sorakit.load()
     recipe = recipe.run_by(pipe, model=args.model)
     video = pipe(**recipe.pipeline_kwargs()).frames[0]
+    moderation.check_clip(video, recipe)  # before the clip is written anywhere
     path = sorakit.export(video, args.out, recipe=recipe)
     print(path)
     return 0
@@ -292,7 +302,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from sorakit import demo
 
-    demo.launch(host=args.host, port=args.port, share=args.share, auth=demo_auth(args.auth_file))
+    moderation = False if args.no_moderation else (args.policy or True)
+    demo.launch(host=args.host, port=args.port, share=args.share, auth=demo_auth(args.auth_file),
+                moderation=moderation)
     return 0
 
 

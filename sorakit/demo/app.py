@@ -39,7 +39,8 @@ The Attention and Physics tabs use the inputs on the left, so they analyse the c
 
 
 def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: bool = False,
-           auth: tuple[str, str] | None = None, *, queue_size: int = QUEUE_SIZE, **launch_kwargs: Any):
+           auth: tuple[str, str] | None = None, *, queue_size: int = QUEUE_SIZE, moderation=True,
+           **launch_kwargs: Any):
     """Build and launch the app; return the running `gr.Blocks` (call `.close()` to stop it).
 
     pipe: a SpacetimePipeline (default: `sorakit.load()`, the shipped model). Loopback only, no share
@@ -49,7 +50,13 @@ def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: b
 
     Starting sweeps what killed demos left; SIGTERM shuts down like Ctrl-C; every response passes
     `guard.Guard` (sizes, Host, login rate, security headers). See docs/demo-hardening.md.
+
+    moderation: prompts and clips pass the moderation policy (sorakit.safety): True (the policy in use),
+    a policy file or Moderation, or False, which only a loopback demo without a share link accepts.
     """
+    shared = share or host not in LOOPBACK
+    if shared and moderation in (False, None):
+        raise ValueError("moderation cannot be turned off for a shared demo (--share or a non-loopback host)")
     sweep_stale()
     private_gradio_cache()  # before any component exists: they keep the folder they were made with
     if pipe is None:
@@ -61,8 +68,7 @@ def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: b
     if (share or host not in LOOPBACK) and auth is None:
         warnings.warn("the demo is reachable from other machines without a login; pass auth=(user, password)",
                       stacklevel=2)
-    app = build_app(pipe, queue_size=queue_size)
-    shared = share or host not in LOOPBACK
+    app = build_app(pipe, queue_size=queue_size, moderation=moderation)
     app_kwargs = dict(launch_kwargs.pop("app_kwargs", None) or {})
     app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
                                 Middleware(Guard, loopback_only=not shared, shared=shared, max_upload=MAX_UPLOAD)]
@@ -74,9 +80,9 @@ def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: b
     return app
 
 
-def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None = None) -> gr.Blocks:
-    """The demo for `pipe` (not launched). `app.close()` also removes its output folder."""
-    endpoints = Endpoints(pipe, outputs or OutputDir(max_age=CACHE_SECONDS))
+def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None = None, moderation=True) -> gr.Blocks:
+    """The demo for `pipe` (not launched). `app.close()` also removes its output folder. `moderation`: as for launch."""
+    endpoints = Endpoints(pipe, outputs or OutputDir(max_age=CACHE_SECONDS), moderation=moderation)
     lim = endpoints.checks.limits
     model = "model"  # one concurrency group for every job that runs the model
     with gr.Blocks(title="sorakit demo", analytics_enabled=False, delete_cache=(300, CACHE_SECONDS)) as app:

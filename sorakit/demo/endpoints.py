@@ -38,8 +38,13 @@ class ClientGone(Exception):
 
 
 class Endpoints:
-    def __init__(self, pipe, outputs: OutputDir | None = None, limits: Limits = LIMITS, cache_size: int = 8):
+    def __init__(self, pipe, outputs: OutputDir | None = None, limits: Limits = LIMITS, cache_size: int = 8,
+                 moderation=True):
+        """moderation: True (the policy in use), a sorakit.safety.Moderation or policy file, or False (off)."""
+        from ..safety import resolve
+
         self.pipe = pipe
+        self.moderation = resolve(moderation)
         self.checks = Checks(pipe, limits)
         self.outputs = outputs or OutputDir()
         self.cache = ResultCache(cache_size)
@@ -60,13 +65,40 @@ class Endpoints:
 
         return {"callback_on_step_end": check}
 
+    def _refusal(self, prompt: Any) -> str | None:
+        """The moderation's refusal of a prompt, as the validator's message (None: allowed, or not text)."""
+        from ..safety import PolicyRefusal
+
+        if self.moderation is None or not isinstance(prompt, str) or not prompt.strip():
+            return None
+        try:
+            self.moderation.check_prompt(prompt.strip())
+        except PolicyRefusal as refusal:
+            return str(refusal)
+        return None
+
+    def _moderate(self, check: str, *args) -> None:
+        """Run a moderation check ("check_recipe", "check_clip"); its refusal becomes a gr.Error naming the
+        category (logged by the moderation, without the clip, which is not kept)."""
+        from ..safety import PolicyRefusal
+
+        if self.moderation is None:
+            return
+        try:
+            getattr(self.moderation, check)(*args)
+        except PolicyRefusal as refusal:
+            raise gr.Error(str(refusal)) from None
+
     def _sample(self, recipe: Recipe, first_frame: np.ndarray | None, capture: bool = False,
                 request=None) -> tuple[np.ndarray, Any]:
         """The recipe's clip (and attention capture if asked), from the cache when possible.
 
         Same settings, same weights -> bit-identical frames, so the Attention and Physics tabs see
-        the clip the Generate button made from the same inputs without sampling it again.
+        the clip the Generate button made from the same inputs without sampling it again. Moderation
+        reads the prompt before anything runs and the clip before any tab shows it; a refused clip
+        is dropped from the cache.
         """
+        self._moderate("check_recipe", recipe)
         key = recipe.settings_id
         cached = self.cache.get(key)
         if "video" in cached and (not capture or cached.get("capture") is not None):
@@ -80,19 +112,20 @@ class Endpoints:
 
                 with attention.capture(self.pipe) as cap:
                     video = np.asarray(self.pipe(**kwargs).frames[0])
-                self.cache.put(key, video=video, capture=cap)
-                return video, cap
-            video = np.asarray(self.pipe(**kwargs).frames[0])
+            else:
+                video, cap = np.asarray(self.pipe(**kwargs).frames[0]), None
         except ValueError as exc:  # the pipeline's own check_inputs
             raise gr.Error(str(exc)) from None
-        self.cache.put(key, video=video)
-        return video, None
+        self._moderate("check_clip", video, recipe)
+        self.cache.put(key, video=video, **({"capture": cap} if capture else {}))
+        return video, cap
 
     # --- /generate --------------------------------------------------------------------------------
     def check_generate(self, prompt, negative_prompt, seed, randomize_seed, steps, guidance, frames, image,
                        gallery=None):
         errors = self.checks.recipe(prompt, negative_prompt, 0 if randomize_seed else seed, steps, guidance,
                                     frames, image)
+        errors[0] = errors[0] or self._refusal(prompt)
         return as_validations([*errors[:3], None, *errors[3:], None])  # randomize_seed, gallery: any value
 
     def generate(self, prompt: str, negative_prompt: str = "", seed: int = 0, randomize_seed: bool = False,
@@ -119,6 +152,7 @@ class Endpoints:
     # --- /attention -------------------------------------------------------------------------------
     def check_attention(self, prompt, word, negative_prompt, seed, steps, guidance, frames, image):
         errors = self.checks.recipe(prompt, negative_prompt, seed, steps, guidance, frames, image)
+        errors[0] = errors[0] or self._refusal(prompt)
         return as_validations([errors[0], word_error(word, self.checks.words(prompt)), *errors[1:]])
 
     def attention(self, prompt: str, word: str, negative_prompt: str = "", seed: int = 0, steps: int = 20,
@@ -145,7 +179,9 @@ class Endpoints:
 
     # --- /probe -----------------------------------------------------------------------------------
     def check_probe(self, prompt, negative_prompt, seed, steps, guidance, frames, image):
-        return as_validations(self.checks.recipe(prompt, negative_prompt, seed, steps, guidance, frames, image))
+        errors = self.checks.recipe(prompt, negative_prompt, seed, steps, guidance, frames, image)
+        errors[0] = errors[0] or self._refusal(prompt)
+        return as_validations(errors)
 
     def probe(self, prompt: str, negative_prompt: str = "", seed: int = 0, steps: int = 20, guidance: float = 4.0,
               frames: int = 16, image: str | None = None, progress=gr.Progress(track_tqdm=True),

@@ -47,12 +47,14 @@ def _measure(report, probe: str, metric: str) -> float:
 
 
 def row(recipe: Recipe, report, *, clip: str, process: int, started: float, sample_s: float, cell_s: float,
-        output: str) -> dict:
-    """The table row of a finished cell (`recipe` is the clip's: `with_video` already applied)."""
+        output: str, refused: str | None = None) -> dict:
+    """The table row of a finished cell (`recipe` is the clip's: `with_video` already applied); `refused`
+    names the moderation category of a clip that was not exported."""
     verdicts = {name: (report.results[name].passed if name in report.results else None) for name in VERDICTS}
     ran = [v for v in verdicts.values() if v is not None]
     out = {"key": recipe.settings_id, "id": recipe.id, **{k: getattr(recipe, k) for k in SETTING_COLUMNS},
-           "clip": clip, "passed": all(ran) if ran else None, "probes_passed": sum(ran), "probes_ran": len(ran),
+           "clip": clip, "refused": refused or "", "passed": all(ran) if ran else None, "probes_passed": sum(ran),
+           "probes_ran": len(ran),
            **verdicts, "adherence_score": adherence_score(report),
            **{col: _measure(report, probe, metric) for col, (probe, metric) in MEASURES.items()},
            "objects": len(report.context.tracks) if report.context is not None else 0,

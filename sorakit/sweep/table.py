@@ -39,7 +39,7 @@ def read_table(path: str | os.PathLike):
         raise ValueError(f"no sweep table at {path}")
     if path.suffix.lower() == ".parquet":
         return _typed(pd.read_parquet(path))
-    text = ("key", "id", "prompt", "negative_prompt", "model", "model_hash", "clip", "output_sha256")
+    text = ("key", "id", "prompt", "negative_prompt", "model", "model_hash", "clip", "refused", "output_sha256")
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: str for c in text})
     for column in text:  # an empty text field is "", not a missing value
         if column in frame:

@@ -42,12 +42,19 @@ def quiet_progress(pipe):
 
 
 def run_recipe(pipe, recipe: Recipe, on_step: Callable[[int, int], None] | None = None,
-               capture: Callable | None = None) -> Generation:
+               capture: Callable | None = None, moderation=True) -> Generation:
     """Sample one clip. `on_step(done, total)` is called after every denoising step.
 
     `capture(pipe)`, if given, is a context manager (e.g. `attention.capture`) entered around the
-    call; the object it yields is kept on the Generation.
+    call; the object it yields is kept on the Generation. `moderation` (True: the policy in use; a
+    sorakit.safety.Moderation; False: off) checks the prompt before sampling and the clip after:
+    a refusal is a PolicyRefusal (a ValueError) naming the category.
     """
+    from ..safety import resolve
+
+    moderation = resolve(moderation)
+    if moderation is not None:
+        moderation.check_recipe(recipe)
     recipe = recipe.run_by(pipe)
     kwargs = recipe.pipeline_kwargs()
 
@@ -60,5 +67,7 @@ def run_recipe(pipe, recipe: Recipe, on_step: Callable[[int, int], None] | None 
     with quiet_progress(pipe), (capture(pipe) if capture else contextlib.nullcontext()) as cap:
         out = pipe(**kwargs, callback_on_step_end=step_end)
     video = np.asarray(out.frames[0])
+    if moderation is not None:
+        moderation.check_clip(video, recipe)
     fps = recipe.fps if recipe.fps is not None else DEFAULT_FPS
     return Generation(recipe.with_video(video), video, fps, time.perf_counter() - start, cap)

@@ -22,15 +22,18 @@ TABS = ("Attention", "Probes", "Seeds")
 
 class Studio(StaticFallback, W.VBox):
     def __init__(self, pipe, prompt: str = "a red ball is thrown to the right and bounces twice", seed: int = 0,
-                 steps: int = 20, guidance: float = 4.0, num_frames: int | None = None, seeds: int = 4):
+                 steps: int = 20, guidance: float = 4.0, num_frames: int | None = None, seeds: int = 4,
+                 moderation=True):
+        """moderation: True (the policy in use, see sorakit.safety), a Moderation, or False (off)."""
         self.pipe = pipe
         self.generation: Generation | None = None
         self.player = Player(fps=float(pipe.config.fps))
         self.prompt_panel = PromptPanel(pipe, prompt, seed, steps, guidance, num_frames,
-                                        runner=partial(run_recipe, capture=capture_all))
+                                        runner=partial(run_recipe, capture=capture_all, moderation=moderation))
         self.attention = AttentionExplorer(pipe, self.player, listen=False)
         self.probes = ProbePanel(self.player, listen=False)
-        self.seed_grid = SeedGrid(pipe, prompt, seeds=seeds, steps=steps, guidance=guidance)
+        self.seed_grid = SeedGrid(pipe, prompt, seeds=seeds, steps=steps, guidance=guidance,
+                                  runner=partial(run_recipe, moderation=moderation))
         self.tabs = W.Tab([self.attention, self.probes, self.seed_grid])
         for i, title in enumerate(TABS):
             self.tabs.set_title(i, title)
