@@ -30,7 +30,10 @@ VIEWS = {
     "texture": (96, 96, {}, texture),
     "off-centre": (96, 128, {"scale": 8.0, "origin": (34.0, 70.0)}, texture),  # zoomed out, shifted right and up
 }
-SCENES = {"throw": ("throw", 0), "throw twice": ("throw", 7), "drop": ("drop", 4)}
+# name: (scenario, seed, bounciness, frames). The dead throw hops twice and comes to rest: the ball lies still
+# for most of the clip, so a plain temporal median would take it for background, and the floor is where it rests.
+SCENES = {"throw": ("throw", 0, "bouncy", 16), "throw twice": ("throw", 7, "bouncy", 24),
+          "drop": ("drop", 4, "bouncy", 16), "dead throw": ("throw", 4, "dead", 16)}
 
 
 def view(name, scene):
@@ -49,10 +52,9 @@ def click_on_ball(masks, frame=None):
     return frame, (cols.mean() + 0.5, rows.mean() + 0.5), (cols.min(), rows.min(), np.ptp(cols) + 1, np.ptp(rows) + 1)
 
 
-def scene_of(key, frames=16):
-    scenario, seed = SCENES[key]
-    return world.sample_scene(seed, scenario=scenario, bounciness="bouncy", num_frames=frames if key != "throw twice"
-                              else 24)
+def scene_of(key):
+    scenario, seed, bounciness, frames = SCENES[key]
+    return world.sample_scene(seed, scenario=scenario, bounciness=bounciness, num_frames=frames)
 
 
 # --- the renderer's options ---------------------------------------------------------------------------------------
@@ -203,3 +205,32 @@ def test_bad_picks_and_settings_are_refused_with_what_is_allowed():
         probes.run_footage(video, "ball")
     with pytest.raises(ValueError, match="has 16 frames, the video 8"):
         probes.run_footage(video[:8], track)
+
+
+def test_persistence_on_footage_catches_a_vanish_a_split_and_a_jump():
+    from sorakit.world.render import _static_layer
+
+    scene = scene_of("throw twice")
+    video, masks, traj, camera = view("texture", scene)
+    still = _static_layer(scene, camera, texture(96, 96))
+    frame, click, _ = click_on_ball(masks, frame=2)
+    centre = camera.to_pixels(traj.pos[:, 0])
+
+    def verdict(clip, **tracking):
+        track = probes.track_object(clip, click=click, frame=frame, **tracking)
+        report = probes.run_footage(clip, track, fps=scene.fps, probes="persistence")
+        return report["persistence"]
+
+    assert verdict(video).passed
+    gone = video.copy()
+    gone[12:14] = still  # the ball vanishes in mid-air for two frames
+    assert not verdict(gone).passed and "vanishes at frame 12" in verdict(gone).reason
+    cut = video.copy()
+    col = int(centre[9, 0])
+    cut[9, :, col - 1: col + 2] = still[:, col - 1: col + 2]  # a gap through the ball: two halves
+    assert not verdict(cut).passed and "splits into 2 pieces at frame 9" in verdict(cut).reason
+    jump = video.copy()
+    jump[4] = video[16]  # one frame from much later: the ball is elsewhere
+    assert "vanishes at frame 4" in verdict(jump).reason  # beyond the tracker's max_jump: lost there
+    r = verdict(jump, max_jump=96)
+    assert not r.passed and "jumps" in r.reason and "px at frame" in r.reason and r.metrics["units"]["length"] == "px"

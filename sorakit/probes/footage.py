@@ -6,8 +6,9 @@ resolution), then every length in the results is converted to the caller's units
 `unit` when `scale=(pixels, length)` says how many pixels a known length spans. Each result's
 metrics say which units were used (`metrics["units"]`).
 
-The floor is where bounces happen: a pixel row (y down), "auto" (the lowest point any tracked
-object's bottom reaches: the floor for a ball that bounces on it) or None (no floor in view).
+The floor is where bounces happen: a pixel row (y down), None (no floor in view) or "auto": where
+an object's bottom rests (its lowest, held for three frames), else where its falling and rising
+parabolas meet at a bounce, else the lowest point any object's bottom reaches.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from .report import ProbeReport, ProbeResult
 
 PROBES = ("gravity", "bounces", "persistence")
 NO_FLOOR = 11.0  # frame heights: a floor row this far below the image is never touched
+FIT_PX = 0.25  # rms of a bounce's two parabolas, pixels, beyond which they do not place the floor
+REST_PX, REST_FRAMES = 0.25, 3  # a bottom within this of its lowest for this many frames lies on the floor
 EARTH_G = 9.81  # m/s², the reference when lengths are in metres
 # Metrics that are lengths (or lengths per second, per second squared): converted to the caller's unit.
 LENGTH_KEYS = {"g", "g_reference", "g_spread", "horizontal_accel", "gravity_used", "velocity_change", "speed_in",
@@ -81,15 +84,30 @@ def _floor_row(video, tracks: dict[str, ObjectTrack], floor, fps: float) -> floa
     if floor is None:
         return NO_FLOOR * height
     if isinstance(floor, str) and floor == "auto":
-        below = world.Camera(height, width, origin=(0.0, NO_FLOOR * height))
-        if (row := _bounce_floor(_context(video, tracks, fps, below, None))) is not None:
+        bottoms = [t.center[:, 1] + t.radius for t in tracks.values() if t.present.any()]
+        if not bottoms:
+            return NO_FLOOR * height
+        if (row := _resting_floor(bottoms)) is not None:
             return row
-        bottoms = [t.center[t.present, 1] + t.radius[t.present] for t in tracks.values() if t.present.any()]
-        return float(np.max(np.concatenate(bottoms))) if bottoms else NO_FLOOR * height
+        lowest = float(max(np.nanmax(b) for b in bottoms))
+        below = world.Camera(height, width, origin=(0.0, NO_FLOOR * height))
+        row = _bounce_floor(_context(video, tracks, fps, below, None))
+        return lowest if row is None or row < lowest else row  # nothing sinks into the floor
     if isinstance(floor, bool) or not isinstance(floor, (int, float, np.integer, np.floating)) \
             or not np.isfinite(floor):
         raise ValueError(f"floor must be a pixel row (y down), 'auto' or None, got {floor!r}")
     return float(floor)
+
+
+def _resting_floor(bottoms: list[np.ndarray]) -> float | None:
+    """Pixel row an object's bottom rests on: its lowest, held for REST_FRAMES frames in a row."""
+    rows = []
+    for bottom in bottoms:
+        low = bottom >= np.nanmax(bottom) - REST_PX
+        runs = np.diff(np.r_[0, low.astype(int), 0])
+        if (np.flatnonzero(runs == -1) - np.flatnonzero(runs == 1)).max() >= REST_FRAMES:
+            rows.append(float(np.nanmax(bottom)))
+    return max(rows) if rows else None
 
 
 def _bounce_floor(ctx: Context) -> float | None:
@@ -99,7 +117,8 @@ def _bounce_floor(ctx: Context) -> float | None:
     for m in ctx.motions.values():
         for before, after in zip(m.segments, m.segments[1:]):
             f = fit(m.t, m.pos[:, 1], [before, after]) if after[0] - before[-1] <= 4 else None
-            if f is None or f.coef[0][1] == f.coef[1][1]:
+            # Two clean parabolas only: a segment that holds an unseen small hop or a rest misplaces the meeting.
+            if f is None or f.coef[0][1] == f.coef[1][1] or f.rms * ctx.camera.scale > FIT_PX:
                 continue
             (a0, b0), (a1, b1) = f.coef
             t = (a1 - a0) / (b0 - b1)  # the shared acceleration cancels where the two meet

@@ -4,11 +4,12 @@ The object is picked by a click (x, y), a box (x, y, w, h) or a colour, in pixel
 matplotlib give them (x right, y down; pixel (row i, col j) spans [j, j + 1) x [i, i + 1)).
 Three trackers:
 
-- "color" (default): each pixel is explained as the static background (the per-pixel temporal
-  median of the clip) blended with the object's colour, as `world.track` does with one flat
-  background; the blend weight is the pixel's coverage. The object is the connected blob nearest
-  its last position, its centre the coverage-weighted centroid: sub-pixel on anti-aliased edges and
-  on any background that holds still (gradient, texture), which gravity fits need.
+- "color" (default): each pixel is explained as the still background (per pixel, the median of
+  the frames least like the object: `background`) blended with the object's colour, as
+  `world.track` does with one flat background; the blend weight is the pixel's coverage. The object
+  is the connected blob nearest its last position, its centre the coverage-weighted centroid:
+  sub-pixel on anti-aliased edges and on any background that holds still (gradient, texture),
+  which gravity fits need.
 - "mil": OpenCV's MIL tracker (`cv2.TrackerMIL`; CSRT and KCF are not in opencv-python 5's main
   modules and the DaSiamRPN/Nano/Vit trackers need network files) follows the box by appearance.
   When the box holds a colour that stands out, the colour coverage inside each tracked box refines
@@ -31,6 +32,7 @@ from .tracking import temporal_median, track_point
 METHODS = ("color", "mil", "lk")
 MIN_CONTRAST = 0.08  # object colour this close to the background at a pixel: coverage unknowable there
 MIN_AREA = 2.0  # covered pixels for an object to count as seen
+PIECE = 0.1  # a blob near the object, of this share of its size, is a piece of it (a split)
 
 
 @dataclass
@@ -81,6 +83,30 @@ def _pick(video: np.ndarray, frame, click, box, color) -> tuple[str, tuple]:
     return kind, tuple(values)
 
 
+def background(video: np.ndarray, rgb, chunk_pixels: int = 2**19) -> np.ndarray:
+    """(H, W, 3): the still background behind an object of colour `rgb`.
+
+    Per pixel, the median over the frames least like the object (colour distance at least half the
+    pixel's largest): a plain temporal median turns into the object wherever it lingers for half of
+    the clip (a slow drop, a ball that comes to rest), which biased centres by a pixel and radii by
+    a fifth. A pixel the object never covers keeps all its frames, so this is the plain median there.
+    """
+    frames, height, width = video.shape[:3]
+    rows = max(1, chunk_pixels // max(1, frames * width))
+    rgb = np.asarray(rgb, np.float32)
+    out = np.empty((height, width, 3), np.float32)
+    for r in range(0, height, rows):
+        part = video[:, r: r + rows]
+        far = np.linalg.norm(part - rgb, axis=-1)
+        unlike = far >= 0.5 * far.max(0)
+        still = np.median(part, axis=0)
+        mixed = ~unlike.all(0)  # the few pixels the object passes over: median of their other frames
+        if mixed.any():
+            still[mixed] = np.nanmedian(np.where(unlike[:, mixed][..., None], part[:, mixed], np.nan), axis=0)
+        out[r: r + rows] = still
+    return out
+
+
 def _coverage(frame: np.ndarray, still: np.ndarray, rgb: np.ndarray, tolerance: float) -> np.ndarray:
     """(H, W) in [0, 1]: how much of each pixel is the object's colour over the static background."""
     axis = rgb - still
@@ -94,13 +120,14 @@ def _coverage(frame: np.ndarray, still: np.ndarray, rgb: np.ndarray, tolerance: 
 
 def _blob(cov: np.ndarray, near: np.ndarray | None, max_jump: float):
     """(centre (x, y), covered area, blobs near it) of the blob nearest `near` (else the largest), or None."""
-    n, labels, stats, cents = cv2.connectedComponentsWithStats((cov > 0.5).astype(np.uint8), connectivity=8)
-    big = [k for k in range(1, n) if cov[labels == k].sum() >= MIN_AREA]
+    n, labels, _, cents = cv2.connectedComponentsWithStats((cov > 0.5).astype(np.uint8), connectivity=8)
+    mass = np.bincount(labels.ravel(), weights=cov.ravel(), minlength=n)
+    big = [k for k in range(1, n) if mass[k] >= MIN_AREA]
     if not big:
         return None
     centres = cents[big] + 0.5  # OpenCV's centroids are pixel indices
     if near is None:
-        k = big[int(np.argmax([stats[k, cv2.CC_STAT_AREA] for k in big]))]
+        k = big[int(np.argmax(mass[big]))]
     else:
         dist = np.linalg.norm(centres - near, axis=1)
         if dist.min() > max_jump:
@@ -113,8 +140,10 @@ def _blob(cov: np.ndarray, near: np.ndarray | None, max_jump: float):
     rows, cols = np.nonzero(weight)
     w = weight[rows, cols]
     centre = np.array([(w * (cols + 0.5)).sum() / area, (w * (rows + 0.5)).sum() / area])
+    # Pieces nearby of at least a tenth of its size (smaller ones are compression specks) count as a split.
     reach = 3 * np.sqrt(area / np.pi) + 2
-    blobs = int(sum(np.linalg.norm(centres[i] - centre) <= reach for i in range(len(big))))
+    blobs = int(sum(np.linalg.norm(centres[i] - centre) <= reach and mass[j] >= PIECE * mass[k]
+                    for i, j in enumerate(big)))
     return centre, area, max(blobs, 1)
 
 
@@ -177,7 +206,11 @@ def _object_colour(video, still, frame, kind, where) -> np.ndarray | None:
     x, y, w, h = (int(round(v)) for v in where)
     inside = video[frame, y: y + h, x: x + w].reshape(-1, 3)
     stands_out = np.abs(inside - still[y: y + h, x: x + w].reshape(-1, 3)).max(-1) > 0.25
-    return np.median(inside[stands_out], axis=0) if stands_out.sum() >= MIN_AREA else None
+    if stands_out.sum() >= MIN_AREA:
+        return np.median(inside[stands_out], axis=0)
+    # An object that rests through most of the clip is in the median itself: its box's middle shows it.
+    middle = video[frame, y + h // 3: y + h - h // 3, x + w // 3: x + w - w // 3].reshape(-1, 3)
+    return np.median(middle, axis=0) if len(middle) and np.abs(middle - np.median(middle, 0)).max() < 0.1 else None
 
 
 def track_object(video, *, click=None, box=None, color=None, frame: int = 0, method: str = "color",
@@ -209,8 +242,9 @@ def track_object(video, *, click=None, box=None, color=None, frame: int = 0, met
     max_jump = 0.25 * max(height, width) if max_jump is None else float(max_jump)
     if not (np.isfinite(max_jump) and max_jump > 0):
         raise ValueError(f"max_jump must be a positive number of pixels, got {max_jump!r}")
-    still = temporal_median(video)
-    rgb = np.asarray(where, np.float32) if kind == "color" else _object_colour(video, still, frame, kind, where)
+    rgb = np.asarray(where, np.float32) if kind == "color" else _object_colour(video, temporal_median(video), frame,
+                                                                                kind, where)
+    still = None if rgb is None else background(video, rgb)
     if method == "mil":
         return _follow_mil(video, still, rgb, int(frame), where, tolerance)
     if rgb is None:
