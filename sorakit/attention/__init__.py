@@ -9,10 +9,12 @@
 
 Works on Wan 2.1/2.2, WanVACE, SkyReels-V2, LTX-Video, CogVideoX, HunyuanVideo and Mochi pipelines (and sorakit's own).
 """
+from .budget import DEFAULT_BUDGET, estimate
 from .capture import DEFAULT_LAYERS, DEFAULT_STEPS, Capture, capture
 from .render import overlay, plot_word_maps
 
-__all__ = ["Capture", "DEFAULT_LAYERS", "DEFAULT_STEPS", "capture", "localization", "overlay", "plot_word_maps"]
+__all__ = ["Capture", "DEFAULT_BUDGET", "DEFAULT_LAYERS", "DEFAULT_STEPS", "capture", "estimate", "localization",
+           "overlay", "plot_word_maps"]
 
 
 def __getattr__(name):

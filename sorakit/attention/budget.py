@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .families import family_of, patch_of, vae_scales
+
 DEFAULT_BUDGET = 2 * 2**30  # bytes
 FLOAT = 4
 
@@ -82,3 +84,23 @@ def check_stride(stride) -> tuple[int, int]:
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (s_t, s_s)):
         raise ValueError(f"stride must be a positive int (space) or (frames, space), got {stride!r}")
     return s_t, s_s
+
+
+def estimate(pipe, num_frames: int, height: int, width: int, num_inference_steps: int, text_tokens: int = 32,
+             videos: int = 1, layers=None, steps=None, stride=1, query=(), temporal: bool = False) -> Plan:
+    """The storage plan of `capture(pipe, layers=, steps=, stride=, query=, temporal=)` for a call of this size,
+    from the configs alone (nothing runs; a transformer on the meta device will do). text_tokens: the
+    prompt's real tokens (special tokens included); layers/steps: how many or which (default all)."""
+    transformer = pipe.transformer
+    family = family_of(transformer)
+    if family is None:
+        raise ValueError(f"estimate knows the families of attention.capture; got {type(transformer).__name__}")
+    s_t, s_s = vae_scales(pipe)
+    p_t, p_h, p_w = patch_of(transformer.config)
+    frames = (num_frames - 1) // s_t + 1 if s_t > 1 else num_frames
+    grid = (frames // p_t, height // s_s // p_h, width // s_s // p_w)
+    count = lambda chosen, total: total if chosen is None else len(chosen)  # noqa: E731
+    points = [query] if query and isinstance(query[0], int) else list(query or ())
+    return Plan(videos=videos, grid=grid, stride=check_stride(stride), text_tokens=text_tokens,
+                layers=count(layers, len(family.layers(transformer))), steps=count(steps, num_inference_steps),
+                queries=len(points), temporal=bool(temporal), joint=family.joint)

@@ -39,19 +39,21 @@ class Family:
 
     def latent_grid(self, transformer, latents, kwargs) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
         """((latent frames, height, width), (patch t, h, w)) of a transformer call."""
-        config = transformer.config
-        patch = config.patch_size
-        if isinstance(patch, (tuple, list)):
-            p_t, p_h, p_w = patch
-        else:
-            p_t, p_h, p_w = getattr(config, "patch_size_t", None) or 1, patch, patch
         if self.latents == "packed":
             shape = (kwargs["num_frames"], kwargs["height"], kwargs["width"])
         elif self.latents == "BFCHW":
             shape = (latents.shape[1], latents.shape[3], latents.shape[4])
         else:
             shape = tuple(latents.shape[2:5])
-        return tuple(int(s) for s in shape), (p_t, p_h, p_w)
+        return tuple(int(s) for s in shape), patch_of(transformer.config)
+
+
+def patch_of(config) -> tuple[int, int, int]:
+    """(t, h, w) latent patch of a transformer config (Wan: a triple; others: patch_size and patch_size_t)."""
+    patch = config.patch_size
+    if isinstance(patch, (tuple, list)):
+        return tuple(int(p) for p in patch)
+    return int(getattr(config, "patch_size_t", None) or 1), int(patch), int(patch)
 
 
 WAN_INPUTS = ("hidden_states", "timestep", "encoder_hidden_states")
