@@ -69,6 +69,7 @@ $(PY):
 $(STAMP): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install torch==2.13.0
 	$(PY) -m pip install -e ".[dev,demo]"
+	$(PY) -m pip install --no-deps invisible-watermark PyWavelets  # the invisible mark, without GUI OpenCV
 	touch $(STAMP)
 
 clean:

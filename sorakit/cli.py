@@ -10,6 +10,7 @@ Functions this file calls in other modules (their contract with the CLI):
             sorakit.probes.run(video, prompt=str|None, fps=float|None) -> report with .to_dict() (.summary() if any)
   train     sorakit.training.cli_main(argv: list[str]) -> dict (parses its own options)
   world     sorakit.world.preview(out_path, n=int, seed=int) -> path | None
+  lineage   sorakit.lineage.read(paths) -> tree with .text() (ValueError: not a clip, or no recipe)
   eval      one module of sorakit.eval per suite:
             quality: sorakit.eval.quality.evaluate_quality(pipe, n=int, steps=int, guidance=float, batch_size=int)
                      -> dict (as JSON); its batches are split between `accelerate launch` processes
@@ -22,6 +23,7 @@ Functions this file calls in other modules (their contract with the CLI):
                          num_frames=int) -> dict (as JSON)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None, moderation=bool|path)
   sweep     sorakit.sweep.cli: add_sweep_parser(subparsers) and cmd_sweep(args) -> int (its own options)
+  verify    sorakit.provenance.cli: add_verify_parser(subparsers) and cmd_verify(args) -> int (0 valid, 1 not)
 Bad input (ValueError, missing or unwritable files, bad arguments) prints one line to stderr and exits 2,
 before any model loads (arguments: sorakit/cli_args.py).
 """
@@ -92,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     # Options are parsed by sorakit.training itself; main() forwards everything after `train`.
     sub.add_parser("train", help="train the model on world clips (see `sorakit train --help`)", add_help=False)
 
+    lineage = sub.add_parser("lineage", help="print the tree of clips (remixes, extensions, shots) behind files")
+    lineage.add_argument("clips", nargs="+", metavar="CLIP", help="exported .mp4/.gif files")
+
     world = sub.add_parser("world", help="sample clips from the physics world")
     world.add_argument("--preview", required=True, metavar="OUT", help="output .gif contact sheet")
     world.add_argument("--n", type=types.whole(*LIMITS.preview_clips), default=16, help="number of clips")
@@ -99,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_parser(sub)
     _add_sweep_parser(sub)
+    _add_verify_parser(sub)
 
     demo = sub.add_parser("demo", help="start the Gradio demo")
     demo.add_argument("--host", default="127.0.0.1")
@@ -299,12 +305,31 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _add_verify_parser(sub) -> None:  # its options live beside provenance (sorakit/provenance/cli.py)
+    from sorakit.provenance.cli import add_verify_parser
+
+    add_verify_parser(sub)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from sorakit.provenance.cli import cmd_verify as run
+
+    return run(args)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sorakit import demo
 
     moderation = False if args.no_moderation else (args.policy or True)
     demo.launch(host=args.host, port=args.port, share=args.share, auth=demo_auth(args.auth_file),
                 moderation=moderation)
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from sorakit import lineage
+
+    print(lineage.read(args.clips).text())
     return 0
 
 
@@ -315,8 +340,9 @@ def cmd_train(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"generate": cmd_generate, "probe": cmd_probe, "world": cmd_world, "eval": cmd_eval, "demo": cmd_demo,
-            "sweep": cmd_sweep}
+COMMANDS = {"generate": cmd_generate, "lineage": cmd_lineage,
+            "probe": cmd_probe, "world": cmd_world, "eval": cmd_eval, "demo": cmd_demo,
+            "sweep": cmd_sweep, "verify": cmd_verify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,8 @@ Videos are numpy arrays shaped (F, H, W, 3): float in [0, 1] or uint8. Model cli
 least 256 px: browsers would otherwise blur them and H.264's 2x2 chroma would smear them.
 The mp4 is H.264 yuv420p (plays everywhere) and the bundled ffmpeg of imageio-ffmpeg is used, so
 no system ffmpeg is needed. Every export carries its `Recipe` (prompt, seed, sizes, model, id, ...),
-stored twice: as the file's `comment` tag and in a `<path>.json` sidecar. `read_clip` reads a clip
+stored twice: as the file's `comment` tag and in a `<path>.json` sidecar; an mp4 also carries it in a
+signed C2PA manifest, with a visible and an invisible mark (sorakit.provenance). `read_clip` reads a clip
 back as the model made it: at the recipe's height x width, not at the upscaled viewing size (reading
 lives in media_read.py, bounded for files from anywhere).
 """
@@ -20,7 +21,7 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -138,7 +139,9 @@ def _write_gif(frames: np.ndarray, path: Path, fps: float, comment: str | None) 
 
 def export(video: Any, path: str | os.PathLike, fps: float | None = None,
            recipe: Recipe | Mapping[str, Any] | None = None, scale: int | None = None, *,
-           metadata: Mapping[str, Any] | None = None, audio: Any = None, sample_rate: int | None = None) -> Path:
+           metadata: Mapping[str, Any] | None = None, watermark: bool = True, provenance: bool = True,
+           signing_key=None, parent_files: Sequence[str | os.PathLike] = (),
+           audio: Any = None, sample_rate: int | None = None) -> Path:
     """Write `video` to `path` (.mp4: H.264 yuv420p, or .gif) with its recipe; return the path.
 
     `recipe` says how the clip was made (`Recipe.from_call(pipe, prompt, ...)`); export adds the
@@ -149,6 +152,15 @@ def export(video: Any, path: str | os.PathLike, fps: float | None = None,
     `metadata=` is the older name of `recipe=` (a dict of recipe fields). `audio` (float samples,
     mono (S,) or stereo (S, 2), at `sample_rate`) is muxed into an .mp4 as AAC, cut or padded with
     silence to the clip's duration; without it the file is silent, as before.
+
+    Provenance (docs/provenance.md): `watermark` draws a small moving "sorakit" mark on the file's
+    frames (never on `video` itself); `provenance` makes an .mp4 carry a signed C2PA manifest (source
+    type trainedAlgorithmicMedia, sorakit's version, the model and its weights hash, the recipe) and an
+    invisible 32-bit mark tied to it. `signing_key` is a `sorakit.provenance.SigningKey` (default: the
+    user's own from $SORAKIT_SIGNING_CERT/$SORAKIT_SIGNING_KEY, else this machine's development CA,
+    untrusted elsewhere). `parent_files` are the mp4s of the recipe's parents, in order (a remix's
+    source): they become the manifest's ingredients with their own manifests; parents without a file
+    are named by id.
     """
     frames = to_uint8(video)
     recipe = _as_recipe(recipe, metadata)
@@ -160,12 +172,31 @@ def export(video: Any, path: str | os.PathLike, fps: float | None = None,
     recipe = _clip_recipe(recipe, frames, fps)
     comment = None if recipe is None else _recipe_json(recipe)
     soundtrack = _soundtrack(audio, sample_rate, len(frames) / fps, suffix)
+    for name, flag in (("watermark", watermark), ("provenance", provenance)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False; got {flag!r}")
+    if parent_files and not (provenance and suffix == ".mp4"):
+        raise ValueError("parent_files are recorded in an .mp4's C2PA manifest: export to .mp4 with provenance=True")
     path.parent.mkdir(parents=True, exist_ok=True)
     shown = _upscale(frames, scale)
+    if watermark:
+        from .provenance.visible import draw_visible_mark
+
+        shown = draw_visible_mark(shown)  # a copy: the caller's frames stay clean for probes and attention
     if suffix == ".gif":
         _replace_atomically(path, lambda tmp: _write_gif(shown, tmp, fps, comment))
-    else:
+    elif not provenance:
         _replace_atomically(path, lambda tmp: _write_mp4(shown, tmp, fps, comment, soundtrack))
+    else:
+        from .provenance.stamp import write_signed_mp4
+
+        def encode(marked, out: Path) -> None:
+            _write_mp4(marked, out, fps, comment, soundtrack)
+
+        # The unsigned encoding goes to a temporary file of its own, beside the one the signed clip goes to.
+        _replace_atomically(path, lambda tmp: write_signed_mp4(
+            shown, tmp, encode, recipe, scratch=_temp_path(path), title=path.name, visible=watermark,
+            signing_key=signing_key, parent_files=parent_files))
     sidecar = _sidecar(path)
     if comment is None:
         sidecar.unlink(missing_ok=True)  # an older export's recipe would describe another clip
@@ -174,13 +205,17 @@ def export(video: Any, path: str | os.PathLike, fps: float | None = None,
     return path
 
 
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
+
+
 def _replace_atomically(path: Path, write) -> None:
     """`write(tmp)` to a temporary file beside `path`, then rename it over `path`.
 
     A kill or an error mid-write leaves the previous file whole (os.replace is atomic on one file
     system); the temporary file keeps the suffix so ffmpeg and PIL pick the format from it.
     """
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")  # created as usual (umask)
+    tmp = _temp_path(path)  # created as usual (umask)
     try:
         write(tmp)
         with open(tmp, "rb") as f:

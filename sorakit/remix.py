@@ -31,10 +31,16 @@ _CLIP = "a video: numpy (F, H, W, 3) of floats in [0, 1] or uint8, or the path o
 
 @dataclass(frozen=True)
 class Derived:
-    """A clip made from another one: its frames (F, H, W, 3) in [0, 1] and its recipe (with its parent)."""
+    """A clip made from another one: its frames (F, H, W, 3) in [0, 1] and its recipe (with its parent).
+
+    `parent_file` is the source's path when it was given as a file: export it with
+    `export(d.video, out, recipe=d.recipe, parent_files=[d.parent_file])` and the parent, with its own
+    C2PA manifest, becomes the new clip's ingredient.
+    """
 
     video: np.ndarray
     recipe: Recipe
+    parent_file: Path | None = None
 
 
 def _as_clip(video: Any) -> tuple[np.ndarray, Recipe | None]:
@@ -84,6 +90,10 @@ def _source(pipe, video, parent) -> tuple[np.ndarray, str]:
     return _fit(pipe, clip), _parent_id(pipe, clip, parent, read)
 
 
+def _file(video) -> Path | None:
+    return Path(video) if isinstance(video, (str, os.PathLike)) else None
+
+
 def remix(pipe, video: Any, prompt: str, strength: float = 0.8, *, parent: Recipe | str | None = None,
           seed: int = 0, num_inference_steps: int = 20, guidance_scale: float = 4.0,
           negative_prompt: str | None = None) -> Derived:
@@ -107,7 +117,7 @@ def remix(pipe, video: Any, prompt: str, strength: float = 0.8, *, parent: Recip
     recipe = Recipe.from_call(pipe, prompt, negative_prompt=negative_prompt, seed=seed, steps=num_inference_steps,
                               guidance=guidance_scale, frames=frames, parents=(parent_id,), derivation="remix",
                               strength=float(strength), video=out)
-    return Derived(out, recipe)
+    return Derived(out, recipe, _file(video))
 
 
 def extend(pipe, video: Any, prompt: str, frames: int, *, context: int | None = None,
@@ -140,4 +150,4 @@ def extend(pipe, video: Any, prompt: str, frames: int, *, context: int | None = 
     recipe = Recipe.from_call(pipe, prompt, negative_prompt=negative_prompt, seed=seed, steps=num_inference_steps,
                               guidance=guidance_scale, frames=int(frames), parents=(parent_id,),
                               derivation="extension", video=out, extra={"context_frames": int(context)})
-    return Derived(out, recipe)
+    return Derived(out, recipe, _file(video))

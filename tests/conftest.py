@@ -23,6 +23,19 @@ def moving_square(frames: int):
     return video
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_config_dir(tmp_path_factory):
+    """Exports sign clips with a development key made on first use: make it in a temporary config
+    dir (sorakit.provenance.keys), never in the user's own."""
+    old = os.environ.get("SORAKIT_CONFIG_DIR")
+    os.environ["SORAKIT_CONFIG_DIR"] = str(tmp_path_factory.mktemp("sorakit-config"))
+    yield
+    if old is None:
+        os.environ.pop("SORAKIT_CONFIG_DIR", None)
+    else:
+        os.environ["SORAKIT_CONFIG_DIR"] = old
+
+
 @pytest.fixture
 def square_clip():
     """moving_square as a fixture factory: square_clip(frames)."""
