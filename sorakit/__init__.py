@@ -32,6 +32,8 @@ _LAZY = {
     "training": ("sorakit.training", None),
     "safety": ("sorakit.safety", None),
     "SpacetimePipeline": ("sorakit.pipeline", "SpacetimePipeline"),
+    "add_sound": ("sorakit.sound", "add_sound"),
+    "sound": ("sorakit.sound", None),
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -42,6 +44,7 @@ if TYPE_CHECKING:  # let editors and type checkers see the real objects
     from .media import export, show
     from .recipe import Recipe
     from .remix import extend, remix
+    from .sound import add_sound
     from .storyboard import Storyboard, storyboard
 
 

@@ -24,12 +24,12 @@ from .scene import (
     with_balls,
 )
 from .simulate import Event, Trajectory, simulate
-from .sound import SAMPLE_RATE, Sound, onset_times, synthesize
+from .sound import SAMPLE_RATE, Impact, Sound, onset_times, render_impacts, synthesize
 from .track import Track, coverage, track
 
 __all__ = [
     "Ball", "BOUNCINESS", "COLORS", "Camera", "Clip", "DIRECTIONS", "Event", "GRAVITY", "Hoop", "OUTCOMES",
-    "SAMPLE_RATE", "SCENARIOS", "SIZES", "Scene", "Sound", "States", "Track", "Trajectory", "WorldClips", "clip_of",
-    "coverage", "onset_times", "parse_floor", "preview", "render", "sample", "sample_scene", "simulate", "synthesize",
-    "to_model_space", "track", "with_balls",
+    "Impact", "SAMPLE_RATE", "SCENARIOS", "SIZES", "Scene", "Sound", "States", "Track", "Trajectory", "WorldClips",
+    "clip_of", "coverage", "onset_times", "parse_floor", "preview", "render", "render_impacts", "sample",
+    "sample_scene", "simulate", "synthesize", "to_model_space", "track", "with_balls",
 ]

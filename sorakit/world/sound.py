@@ -13,7 +13,7 @@ The result is deterministic in the scene: the only randomness (noise) is seeded 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
@@ -77,22 +77,33 @@ def _ball_decay(restitution: float) -> float:
     return 0.012 + 0.15 * restitution**2  # s: bouncy ~0.11 s ring, dead ~0.02 s thud
 
 
-def _impact(event: Event, scene: Scene, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+@dataclass(frozen=True)
+class Impact:
+    """What one impact sound needs: its kind, onset, normal speed, place and the balls involved."""
+
+    kind: str  # one of SOUNDING
+    time: float  # onset, seconds
+    speed: float  # world units/s along the contact normal (unused for hoop_in)
+    x: float  # world units across the 10-unit-wide world: sets the pan
+    balls: tuple[tuple[float, float], ...] = ((0.85, 0.75),)  # (radius, restitution) of each ball involved
+
+
+def _impact(impact: Impact, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """One impact's mono signal (peak ~ amplitude) and that amplitude."""
-    balls = [scene.balls[i] for i in event.objects]
-    e = float(np.mean([b.restitution for b in balls]))
-    t = np.arange(int(_tail(event.kind, e) * sr)) / sr
-    speed = max(event.speed, 0.1)
+    radii, restitutions = np.array(impact.balls, dtype=float).T
+    e = float(restitutions.mean())
+    t = np.arange(int(_tail(impact.kind, e) * sr)) / sr
+    speed = max(impact.speed, 0.1)
     # Hertzian contact: duration falls slowly with speed; soft (dead) balls stay in contact longer.
     contact = 1.2e-3 * (speed / 4.0) ** -0.2 * (1.0 + 1.5 * (1.0 - e))
-    tone = sum(_ball_tone(t, b.radius, b.restitution, contact) for b in balls) / len(balls)
-    if event.kind in _SURFACES:
-        f0, modes, tau, share = _SURFACES[event.kind]
+    tone = sum(_ball_tone(t, r, rest, contact) for r, rest in impact.balls) / len(impact.balls)
+    if impact.kind in _SURFACES:
+        f0, modes, tau, share = _SURFACES[impact.kind]
         tone = (1 - share) * tone + share * _modes(t, f0, modes, tau, contact)
     click = rng.standard_normal(len(t)) * np.exp(-t / 1.5e-3) * 0.3 * e  # the sharp crack of the contact
     attack = 1.0 - np.exp(-t / (contact / 3))
     signal = (tone + click) * attack
-    amplitude = _GAIN * speed * np.sqrt(np.mean([b.radius for b in balls]) / 0.85)
+    amplitude = _GAIN * speed * np.sqrt(radii.mean() / 0.85)
     return signal * (amplitude / max(np.abs(signal).max(), 1e-9)), amplitude
 
 
@@ -152,25 +163,56 @@ def _rolling(scene: Scene, traj: Trajectory, sr: int, n: int, rng: np.random.Gen
     return sounds
 
 
-def synthesize(scene: Scene, traj: Trajectory, sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, list[Sound]]:
-    """The clip's soundtrack: float32 stereo (samples, 2) in [-1, 1] lasting num_frames / fps, and its sounds."""
+def _check_rate(sample_rate) -> int:
     is_int = isinstance(sample_rate, (int, np.integer)) and not isinstance(sample_rate, bool)
     if not is_int or not 8000 <= sample_rate <= 96000:
         raise ValueError(f"sample_rate must be an integer from 8000 to 96000 Hz, got {sample_rate!r}")
-    sr = int(sample_rate)
+    return int(sample_rate)
+
+
+def _add_impacts(impacts, out: np.ndarray, sr: int, rng: np.random.Generator) -> list[Sound]:
+    sounds = []
+    for i, impact in enumerate(impacts):
+        if impact.kind not in SOUNDING:
+            raise ValueError(f"impact {i}: kind must be one of {', '.join(SOUNDING)}, got {impact.kind!r}")
+        mono, amplitude = _swish(sr, rng) if impact.kind == "hoop_in" else _impact(impact, sr, rng)
+        _place(out, mono, int(round(impact.time * sr)), _pan(impact.x))
+        sounds.append(Sound(impact.kind, float(impact.time), float(amplitude), _pan(impact.x),
+                            tuple(range(len(impact.balls)))))
+    return sounds
+
+
+def render_impacts(impacts, duration: float, sample_rate: int = SAMPLE_RATE,
+                   seed: int = 0) -> tuple[np.ndarray, list[Sound]]:
+    """Stereo float32 (samples, 2) lasting `duration` s with each `Impact` sounding at its time.
+
+    The same synthesis as a world clip's, for impacts that come from elsewhere (e.g. a model's guess).
+    """
+    sr = _check_rate(sample_rate)
+    if not (isinstance(duration, (int, float, np.number)) and 0 < duration <= 600):
+        raise ValueError(f"duration must be a number of seconds in (0, 600], got {duration!r}")
+    out = np.zeros((int(round(duration * sr)), 2))
+    sounds = _add_impacts(impacts, out, sr, np.random.default_rng([int(seed), 0x50D]))
+    return _limit(out).astype(np.float32), sorted(sounds, key=lambda s: s.time)
+
+
+def synthesize(scene: Scene, traj: Trajectory, sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, list[Sound]]:
+    """The clip's soundtrack: float32 stereo (samples, 2) in [-1, 1] lasting num_frames / fps, and its sounds."""
+    sr = _check_rate(sample_rate)
     n = int(round(scene.duration * sr))
     out = np.zeros((n, 2))
     rng = np.random.default_rng([scene.seed, 0x50D])
-    sounds = []
-    for event in traj.events:
-        if event.kind not in SOUNDING:
-            continue
-        mono, amplitude = _swish(sr, rng) if event.kind == "hoop_in" else _impact(event, scene, sr, rng)
-        x = event.position[0] if event.position is not None else WORLD_WIDTH / 2
-        _place(out, mono, int(round(event.time * sr)), _pan(x))
-        sounds.append(Sound(event.kind, float(event.time), float(amplitude), _pan(x), event.objects))
+    events = [e for e in traj.events if e.kind in SOUNDING]
+    sounds = _add_impacts([_impact_of(e, scene) for e in events], out, sr, rng)
+    sounds = [replace(s, objects=e.objects) for s, e in zip(sounds, events)]
     sounds += _rolling(scene, traj, sr, n, rng, out)
     return _limit(out).astype(np.float32), sorted(sounds, key=lambda s: s.time)
+
+
+def _impact_of(event: Event, scene: Scene) -> Impact:
+    x = event.position[0] if event.position is not None else WORLD_WIDTH / 2
+    balls = tuple((scene.balls[i].radius, scene.balls[i].restitution) for i in event.objects)
+    return Impact(event.kind, float(event.time), float(event.speed), float(x), balls)
 
 
 def _limit(x: np.ndarray, knee: float = 0.8) -> np.ndarray:

@@ -1,0 +1,94 @@
+"""Train the sound model (ImpactNet) on world clips against the simulator's impact events.
+
+Minutes on one CPU thread: clips are drawn without rendering sound (audio=False), reduced to frame
+features, and the net learns per time bin whether an impact starts, its kind and its speed.
+
+    python -m sorakit.training.sound --clips 2000 --epochs 40 --out sorakit/weights/sound
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .. import world
+from ..sound.features import frame_features
+from ..sound.model import KINDS, ImpactNet, save, targets
+
+TRAIN_SEEDS = 0  # validation draws from VAL_SEEDS, the documented evaluation from sorakit.eval's own range
+VAL_SEEDS = 500_000
+
+
+def impact_onsets(events, merge: float = world.sound.MERGE) -> list[tuple[float, str, float]]:
+    """(time, kind, speed) per heard onset: events within `merge` of a group's start are one, named
+    by the fastest among them (the loudest)."""
+    groups: list[list] = []
+    for e in sorted((e for e in events if e.kind in KINDS), key=lambda e: e.time):
+        if groups and e.time - groups[-1][0].time <= merge:
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    return [(g[0].time, max(g, key=lambda e: e.speed).kind, max(e.speed for e in g)) for g in groups]
+
+
+def example(seed: int, fps: float = 8.0, num_frames: int = 16, size: int = 32) -> dict[str, np.ndarray]:
+    clip = world.sample(int(seed), height=size, width=size, fps=fps, num_frames=num_frames, audio=False)
+    return {"feats": frame_features(clip.video), **targets(impact_onsets(clip.events), num_frames, fps)}
+
+
+def dataset(seeds, **kw) -> dict[str, torch.Tensor]:
+    items = [example(s, **kw) for s in tqdm(seeds, desc="world clips", leave=False)]
+    return {k: torch.from_numpy(np.stack([it[k] for it in items])) for k in items[0]}
+
+
+def loss_of(out: dict, batch: dict) -> torch.Tensor:
+    pos = batch["onset"] > 0
+    onset = torch.nn.functional.binary_cross_entropy_with_logits(
+        out["onset"], batch["onset"], pos_weight=torch.tensor(10.0))
+    if not pos.any():
+        return onset
+    kind = torch.nn.functional.cross_entropy(out["kind"][pos], batch["kind"][pos])
+    speed = torch.nn.functional.mse_loss(out["speed"][pos], batch["speed"][pos])
+    return onset + 0.3 * kind + 0.3 * speed
+
+
+def train(data: dict, epochs: int = 40, batch: int = 64, lr: float = 3e-3, seed: int = 0) -> ImpactNet:
+    torch.manual_seed(seed)
+    model = ImpactNet()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    n = len(data["feats"])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * ((n + batch - 1) // batch))
+    for _ in tqdm(range(epochs), desc="epochs"):
+        order = torch.randperm(n)
+        for i in range(0, n, batch):
+            idx = order[i:i + batch]
+            loss = loss_of(model(data["feats"][idx]), {k: v[idx] for k, v in data.items()})
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    return model.eval()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--out", default="sorakit/weights/sound")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    data = dataset(range(TRAIN_SEEDS, TRAIN_SEEDS + args.clips))
+    made = time.perf_counter()
+    model = train(data, args.epochs)
+    done = time.perf_counter()
+    save(model, args.out, {"clips": args.clips, "epochs": args.epochs, "data_seconds": round(made - start, 1),
+                           "train_seconds": round(done - made, 1), "threads": 1})
+    print(f"data {made - start:.0f} s, training {done - made:.0f} s -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
