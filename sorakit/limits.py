@@ -32,6 +32,7 @@ class Limits:
     image_aspect: float = 4 / 3  # longest / shortest side; the model's frames are square
     read_pixels: int = 2**24  # frames x height x width of a clip read from a file (float32 RGB: 200 MB)
     preview_clips: tuple[int, int] = (1, 64)  # clips in one `sorakit world --preview` grid
+    storyboard_shots: tuple[int, int] = (1, 16)  # shots in one storyboard; its joined film obeys `frames`
 
 
 LIMITS = Limits()

@@ -7,7 +7,8 @@ recipe written by hand), `sorakit.export` stores them, and `read_metadata` reads
 `id` hashes the generation settings and the clip's frames, so the same clip made the same way has
 the same id wherever and whenever it was made; `parents` holds the ids of clips this one was made
 from (empty for a clip made from a prompt alone) and `derivation` how ("remix" at `strength`, or
-"extension"); `lineage` says it in words.
+"extension"); a storyboard's shots name their `storyboard` and `shot` number, with the shot they
+continue from (or cut away from) as parent; `lineage` says it in words.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ MAX_EXTRA = 32  # facts beyond the fields that one file may carry
 MAX_PARENTS = 64
 # How a clip was made from its parents; hashed into the id only when set, so older ids stay as they were.
 DERIVATIONS = ("remix", "extension")
-DERIVED = ("derivation", "strength")
+DERIVED = ("derivation", "strength", "storyboard", "shot")
 _TOKEN = re.compile(r"[A-Za-z0-9._+-]{1,128}")  # hashes, ids, version strings
 
 
@@ -180,6 +181,8 @@ class Recipe:
     parents: tuple[str, ...] = ()
     derivation: str = ""  # "" (made from a prompt, or not known), or one of DERIVATIONS
     strength: float | None = None  # a remix's strength: the fraction of the schedule run on its parent
+    storyboard: str = ""  # the id of the storyboard this clip is a shot of (or the joined film of)
+    shot: int | None = None  # its shot number in that storyboard, from 1 (None: the joined film)
     sorakit_version: str = __version__
     created: str = field(default_factory=_now, compare=False)
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
@@ -203,6 +206,8 @@ class Recipe:
             "parents": _parents("parents", self.parents),
             "derivation": _choice("derivation", self.derivation, DERIVATIONS),
             "strength": _number("strength", self.strength, (0.0, 1.0)),
+            "storyboard": _token("storyboard", self.storyboard),
+            "shot": _whole("shot", self.shot, (1, MAX_PARENTS)),
             "sorakit_version": _token("sorakit_version", self.sorakit_version),
             "created": _time("created", self.created),
             "extra": _extra("extra", self.extra, names),
@@ -216,10 +221,17 @@ class Recipe:
             raise _bad("parents", f"exactly one clip id for a {self.derivation}", list(self.parents))
         if (self.derivation == "remix") != (self.strength is not None):
             raise _bad("strength", "a number from 0 to 1 for a remix, and unset otherwise", self.strength)
+        if self.shot is not None and not self.storyboard:
+            raise _bad("storyboard", "the storyboard's id when a shot number is set", self.storyboard)
 
     @property
     def lineage(self) -> str:
-        """Where the clip came from, in words: "remix of <id> at strength 0.6", "extension of <id>", ""."""
+        """Where the clip came from, in words: "remix of <id> at strength 0.6", "extension of <id>",
+        "shot 2 of storyboard <S>, after <id>", ""."""
+        if self.storyboard:
+            what = f"shot {self.shot} of" if self.shot else "the film of"
+            after = f", after {', '.join(self.parents)}" if self.shot and self.parents else ""
+            return f"{what} storyboard {self.storyboard}{after}"
         if self.derivation == "remix":
             return f"remix of {self.parents[0]} at strength {self.strength:g}"
         if self.derivation:

@@ -12,6 +12,7 @@ Everything is in world units (`world.Camera`: the image is 10 units wide, y up, 
 Footage from elsewhere: pick an object with `track_object(video, click=(x, y))` and probe it with
 `run_footage(video, track, scale=(pixels, metres))`, which reports in pixels or the given unit.
 `physics_iq(generated, reference)`: Physics-IQ's motion-mask metrics between two clips.
+`continuity(film)`: a storyboard's shot boundaries (objects persist, no jump, each shot on prompt).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from .bounces import bounces
 from .collisions import collisions
 from .consistency import PARSE_FLOOR, consistency, measure_parse_floor
 from .context import Context, prepare
+from .continuity import continuity
 from .footage import run_footage
 from .gravity import gravity
 from .inputs import DEFAULT_FPS
@@ -42,9 +44,9 @@ _LAZY = {"evaluate_physics": ("sorakit.eval.physics", "evaluate_physics"),
 
 __all__ = ["DEFAULT_FPS", "PARSE_FLOOR", "PROBES", "Context", "ObjectTrack", "PhysicsIQResult", "PointTrack",
            "ProbeReport", "ProbeResult", "adherence", "audio_onsets", "av_align", "av_sync", "bounces", "collisions",
-           "consistency", "find_hoop", "gravity", "measure_parse_floor", "motion_masks", "persistence", "physics_iq",
-           "prepare", "run", "run_footage", "temporal", "track", "track_generic", "track_object", "track_point",
-           "tracking", "visible_contacts"]
+           "consistency", "continuity", "find_hoop", "gravity", "measure_parse_floor", "motion_masks", "persistence",
+           "physics_iq", "prepare", "run", "run_footage", "temporal", "track", "track_generic", "track_object",
+           "track_point", "tracking", "visible_contacts"]
 
 
 def __getattr__(name: str):

@@ -28,8 +28,9 @@ def _at_border(ctx: Context, pos: np.ndarray, r: float) -> bool:
     return bool(x - r < BORDER or x + r > width - BORDER or y + r > top - BORDER)
 
 
-def _teleports(ctx: Context, name: str) -> list[dict]:
-    """A frame that misses its predictions from both sides (a one-frame glitch), or an interval
+def teleports(ctx: Context, name: str) -> list[dict]:
+    """The teleport rule (also the continuity probe's jump test at a continuing shot's boundary): a frame
+    that misses its predictions from both sides (a one-frame glitch), or an interval
     across which each side misses the other's prediction (a permanent jump). At the clip's ends
     one side suffices."""
     m = ctx.motions[name]
@@ -90,7 +91,7 @@ def _violations(ctx: Context) -> list[dict]:
             if dev.max() > RADIUS_TOL:
                 f = int(np.flatnonzero(whole)[dev.argmax()])
                 out.append({"object": name, "kind": "size", "frame": f, "change": float(dev.max())})
-        out += _teleports(ctx, name)
+        out += teleports(ctx, name)
     # A vanish and an appear at the same place and time is one object changing colour.
     vanish = [v for v in out if v["kind"] == "vanish"]
     appear = [v for v in out if v["kind"] == "appear"]

@@ -9,6 +9,7 @@ from .bounces import bounces
 from .collisions import collisions
 from .consistency import consistency
 from .context import prepare
+from .continuity import continuity
 from .gravity import gravity
 from .persistence import persistence
 from .report import ProbeReport, ProbeResult
@@ -32,7 +33,8 @@ def tracking(video, fps=None) -> ProbeResult:
 
 
 def run(video, prompt: str | None = None, fps: float | None = None, probes=None, *, tracker: str = "auto",
-        gravity_reference: float | None = None, given: int = 4, scene: world.Scene | None = None) -> ProbeReport:
+        gravity_reference: float | None = None, given: int = 4, scene: world.Scene | None = None,
+        shots=None) -> ProbeReport:
     """Run the physics probes on one clip.
 
     video: (F, H, W, 3) uint8 or float in [0, 1] (numpy or torch; `pipe(...).frames[0]`).
@@ -41,6 +43,8 @@ def run(video, prompt: str | None = None, fps: float | None = None, probes=None,
     gravity_reference: g the gravity probe compares with (default the world's 9.8).
     given / scene: passed to the consistency probe (frames used for the initial state; the
     true scene when known, whose simulation is then the reference).
+    shots: a storyboard's Film (or anything with .boundaries, .prompts, .transitions) whose joined
+    video this is: the continuity probe runs too, one row per shot boundary.
     """
     names = list(PROBES) if probes is None else ([probes] if isinstance(probes, str) else list(probes))
     unknown = [p for p in names if p not in PROBES]
@@ -62,5 +66,15 @@ def run(video, prompt: str | None = None, fps: float | None = None, probes=None,
         except Exception as exc:  # a probe bug must not take the whole report down
             logger.exception("probe %s failed", name)
             results[name] = ProbeResult(name, None, f"could not run: {type(exc).__name__}: {exc}")
+    if shots is not None:
+        results["continuity"] = continuity(_Layout(ctx, shots), fps=ctx.fps)
     return ProbeReport(results, ctx)
+
+
+class _Layout:
+    """A storyboard's layout over the report's own Context, so the joined clip is tracked once."""
+
+    def __init__(self, ctx, shots):
+        self.video, self.boundaries = ctx, shots.boundaries
+        self.prompts, self.transitions = shots.prompts, shots.transitions
 
