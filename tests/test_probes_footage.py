@@ -234,3 +234,16 @@ def test_persistence_on_footage_catches_a_vanish_a_split_and_a_jump():
     assert "vanishes at frame 4" in verdict(jump).reason  # beyond the tracker's max_jump: lost there
     r = verdict(jump, max_jump=96)
     assert not r.passed and "jumps" in r.reason and "px at frame" in r.reason and r.metrics["units"]["length"] == "px"
+
+
+def test_several_objects_picked_by_colour_are_probed_together():
+    scene = world.sample_scene(1, scenario="collide", num_frames=16)
+    video, masks, traj, camera = view("texture", scene)
+    tracks = {b.color: probes.track_object(video, color=b.color) for b in scene.balls}
+    for i, b in enumerate(scene.balls):
+        assert np.abs(tracks[b.color].center - camera.to_pixels(traj.pos[:, i])).max() < 0.1
+    report = probes.run_footage(video, tracks, fps=scene.fps, scale=(camera.scale, 1.0), unit="world units",
+                                gravity_reference=world.GRAVITY)
+    assert abs(report["gravity"].metrics["g"] / world.GRAVITY - 1) < 0.05
+    assert report["persistence"].passed and report["persistence"].metrics["objects"] == 2
+    assert sorted(report.to_dict()["objects"]) == sorted(b.color for b in scene.balls)
