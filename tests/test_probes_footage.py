@@ -247,3 +247,21 @@ def test_several_objects_picked_by_colour_are_probed_together():
     assert abs(report["gravity"].metrics["g"] / world.GRAVITY - 1) < 0.05
     assert report["persistence"].passed and report["persistence"].metrics["objects"] == 2
     assert sorted(report.to_dict()["objects"]) == sorted(b.color for b in scene.balls)
+
+
+def test_units_on_a_track_known_exactly():
+    fps, frames = 20.0, 12
+    t = np.arange(frames) / fps
+    still = np.zeros((frames, 120, 160, 3), np.float32)  # the video only gives the frame size here
+
+    def fall(sideways):  # falling 200 px/s² (y down), in pixels, never touching anything
+        centre = np.stack([40 + 30 * t + 0.5 * sideways * t**2, 20 + 0.5 * 200 * t**2], -1)
+        return probes.ObjectTrack(centre, np.full(frames, 5.0), np.ones(frames, bool), np.ones(frames, int), "color")
+
+    px = probes.run_footage(still, fall(0.0), fps=fps, floor=None, probes="gravity")["gravity"]
+    assert px.passed is None and px.metrics["g"] == pytest.approx(200, rel=1e-6) and "px/s²" in px.reason
+    metres = probes.run_footage(still, fall(0.0), fps=fps, floor=None, scale=(50, 1.0), probes="gravity")["gravity"]
+    assert metres.metrics["g"] == pytest.approx(4.0, rel=1e-6) and metres.metrics["g_reference"] == pytest.approx(9.81)
+    assert metres.passed is False and "4.00 m/s² is too weak" in metres.reason
+    pushed = probes.run_footage(still, fall(120.0), fps=fps, floor=None, probes="gravity")["gravity"]
+    assert pushed.passed is False and "horizontal acceleration 120.00 px/s²" in pushed.reason

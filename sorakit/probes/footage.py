@@ -23,6 +23,7 @@ from .bounces import describe as describe_bounces
 from .context import Context
 from .gravity import describe as describe_gravity
 from .gravity import gravity
+from .gravity import verdict as gravity_verdict
 from .inputs import as_fps, as_video
 from .kinematics import fit
 from .object_tracking import ObjectTrack
@@ -158,21 +159,18 @@ def _converted(value, factor: float, key: str | None = None):
 
 
 def _in_units(result: ProbeResult, units: Units, has_reference: bool) -> ProbeResult:
-    if not result.ran and not (result.name == "gravity" and "g" in result.metrics):
-        return ProbeResult(result.name, result.passed, result.reason, {**result.metrics, "units": units.to_dict()})
+    """The result with its lengths in the caller's unit, its reason worded in it, and the unit named."""
     metrics = _converted(result.metrics, units.per_probe_unit)
-    passed = result.passed
-    if result.name == "gravity":
+    passed, reason = result.passed, result.reason  # a probe that could not run keeps its reason
+    if result.name == "gravity" and "g" in metrics:
         if not has_reference:
             metrics.update(g_reference=None, relative_error=None)
-            passed = None
-        reason = describe_gravity(metrics, units.name)
-    elif result.name == "bounces":
+        passed, reason = gravity_verdict(metrics), describe_gravity(metrics, units.name)
+    elif result.name == "bounces" and "contacts" in metrics:
         reason = describe_bounces(metrics, units.name)
-    else:
-        found = metrics["violations"]
+    elif result.name == "persistence" and (found := metrics.get("violations")):
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
-        reason = describe_violation(found[0], units.name) + more if found else result.reason
+        reason = describe_violation(found[0], units.name) + more
     return ProbeResult(result.name, passed, reason, {**metrics, "units": units.to_dict()}, result.data)
 
 

@@ -59,7 +59,6 @@ def _gravity(ctx: Context) -> ProbeResult:
     residual_px = max(fy.rms, fx.rms if fx else 0.0) * ctx.camera.scale
     ax = fx.accel if fx else 0.0
     rel = (g - ref) / ref
-    ok = abs(rel) <= REL_TOL and abs(ax) <= REL_TOL * ref and residual_px <= MAX_RESIDUAL_PX
     metrics = {"g": g, "g_reference": ref, "relative_error": rel,
                "g_spread": float(np.std(per_segment)) if len(per_segment) > 1 else None,
                "horizontal_accel": ax, "residual_px": residual_px, "segments": len(segs),
@@ -68,23 +67,36 @@ def _gravity(ctx: Context) -> ProbeResult:
     for k, (seg, owner) in enumerate(zip(segs, owners)):
         local = seg % ctx.frames
         curves.setdefault(owner, []).append((local, np.array([fy.value(k, t[f]) for f in seg])))
-    return ProbeResult(NAME, ok, describe(metrics), metrics, {"curves": curves})
+    return ProbeResult(NAME, verdict(metrics), describe(metrics), metrics, {"curves": curves})
+
+
+def _sideways_bound(m: dict) -> float:
+    """Horizontal acceleration allowed in free flight: REL_TOL of the reference g (else of the measured)."""
+    return REL_TOL * (abs(m["g"]) if m["g_reference"] is None else m["g_reference"])
+
+
+def verdict(m: dict) -> bool | None:
+    """Pass when g matches the reference, free flight is a parabola and nothing pushes sideways.
+    Without a reference (g_reference None) g cannot be judged: False on the other two, else None."""
+    shape_ok = abs(m["horizontal_accel"]) <= _sideways_bound(m) and m["residual_px"] <= MAX_RESIDUAL_PX
+    if m["g_reference"] is None:
+        return None if shape_ok else False
+    return bool(shape_ok and abs(m["relative_error"]) <= REL_TOL)
 
 
 def describe(m: dict, unit: str = "units") -> str:
-    """The verdict's reason from the metrics; `unit` names the length unit of g and the accelerations.
-    With no reference (g_reference None) it only reports what was measured."""
+    """The verdict's reason from the metrics; `unit` names the length unit of g and the accelerations."""
     g, ref, rel, ax = m["g"], m["g_reference"], m["relative_error"], m["horizontal_accel"]
     residual_px = m["residual_px"]
     accel = "" if unit == "units" else f" {unit}/s²"  # world clips keep their unit-free wording
     fit = f"residual {residual_px:.2f} px over {m['segments']} free-flight segment(s)"
-    if ref is None:
-        return f"g = {g:.3g}{accel}, {fit} (no reference g to compare with)"
-    if abs(rel) <= REL_TOL and abs(ax) <= REL_TOL * ref and residual_px <= MAX_RESIDUAL_PX:
+    if ref is not None and verdict(m):
         return f"g = {g:.2f}{accel} (reference {ref:.2f}, {rel:+.1%}), {fit}"
-    if abs(rel) > REL_TOL:
+    if ref is not None and abs(rel) > REL_TOL:
         direction = "upward" if g < 0 else ("too weak" if g < ref else "too strong")
         return f"g = {g:.2f}{accel} is {direction}: reference {ref:.2f} ({rel:+.0%}, allowed ±{REL_TOL:.0%})"
-    if abs(ax) > REL_TOL * ref:
-        return f"horizontal acceleration {ax:.2f} {unit}/s² in free flight (allowed ±{REL_TOL * ref:.2f})"
-    return f"free flight is not a parabola: residual {residual_px:.2f} px (allowed {MAX_RESIDUAL_PX} px)"
+    if abs(ax) > _sideways_bound(m):
+        return f"horizontal acceleration {ax:.2f} {unit}/s² in free flight (allowed ±{_sideways_bound(m):.2f})"
+    if residual_px > MAX_RESIDUAL_PX:
+        return f"free flight is not a parabola: residual {residual_px:.2f} px (allowed {MAX_RESIDUAL_PX} px)"
+    return f"g = {g:.3g}{accel}, {fit} (no reference g to compare with)"
