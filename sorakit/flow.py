@@ -81,7 +81,7 @@ def denoising_loss(transformer, x0, context, t, noise, mask, bf16: bool = False,
     weight = weight.to(device) if weight is not None else None
     tf = frame_view(t)
     x_t = (1 - tf) * x0 + tf * noise
-    _, ph, pw = transformer.config.patch_size
+    _, ph, pw = getattr(transformer, "module", transformer).config.patch_size  # DDP wraps the model as .module
     timestep = transformer_timestep(t, (x0.shape[-2] // ph) * (x0.shape[-1] // pw))
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
         x0_hat = transformer(condition_input(x_t, x0, mask), timestep, context, return_dict=False)[0]

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import socket
-import subprocess
-import sys
 
 import pytest
+from launching import launch
 
 from sorakit.pipeline import SpacetimePipeline
 from sorakit.sweep import read_table, store, sweep
@@ -75,23 +72,6 @@ def single(pipe, calls, tmp_path_factory):
     calls.made.clear()
     table = _grid(pipe, out)
     return {"out": out, "first": first, "finished": finished, "second": list(calls.made), "table": table}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch(*args: str) -> subprocess.CompletedProcess:
-    """`accelerate launch` with 2 CPU processes (--multi_gpu is how it starts local processes without MPI)."""
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "--main_process_port", str(_free_port()), *args]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from .. import world
 from ..autoencoder import encode_video
+from ..world.dataset import shard_seeds
 
 
 class WorldLatents(IterableDataset):
@@ -21,8 +22,10 @@ class WorldLatents(IterableDataset):
     followed by its mirror image ("left"/"right" swapped), so consecutive items form pairs."""
 
     def __init__(self, vae, start_seed: int = 0, height: int = 64, width: int = 64, num_frames: int = 24,
-                 fps: float = 8.0, mirrors: bool = True, threads: int = 1):
+                 fps: float = 8.0, mirrors: bool = True, threads: int = 1, per_step: int = 1,
+                 shard: tuple[int, int] = (0, 1)):
         self.vae, self.start_seed, self.mirrors, self.threads = vae, start_seed, mirrors, threads
+        self.per_step, self.shard = per_step, shard  # this process's share of each step's clips
         self.kwargs = dict(height=height, width=width, num_frames=num_frames, fps=fps)
 
     def __iter__(self):
@@ -30,7 +33,7 @@ class WorldLatents(IterableDataset):
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
         if info is not None:
             torch.set_num_threads(self.threads)  # the trainer keeps the other cores
-        for seed in itertools.count(self.start_seed + worker, workers):
+        for seed in itertools.islice(shard_seeds(self.start_seed, self.per_step, self.shard), worker, None, workers):
             clip = world.sample(int(seed), **self.kwargs)
             videos, captions = [clip.video], [clip.caption]
             if self.mirrors:

@@ -6,6 +6,7 @@ a random known-frame prefix so one model does text-to-video, image-to-video and 
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import time
@@ -55,6 +56,8 @@ class TrainConfig:
     height: int = 32
     width: int = 32
     fps: float = 8.0
+    # Micro-batches per step: the batch is split so each fits in memory; gradients add up to the batch's.
+    grad_accum: int = 1
     seed: int = 0
     threads: int = 2
     device: str = "auto"  # "cpu", "cuda", "cuda:1", ...; "auto": CUDA when torch sees a GPU
@@ -96,15 +99,38 @@ def _known_prefix(batch: int, frames: int, prob: float, gen: torch.Generator) ->
     return (torch.arange(frames)[None] < lengths[:, None]).float().view(batch, 1, frames, 1, 1)
 
 
+@dataclass
+class NoiseDraws:
+    """A step's random draws for every clip of the global batch: times, noise, known-frame mask."""
+    t: torch.Tensor
+    noise: torch.Tensor
+    known: torch.Tensor
+
+    def rows(self, index) -> "NoiseDraws":
+        """The draws of some of the clips (a process's or a micro-batch's share)."""
+        return NoiseDraws(self.t[index], self.noise[index], self.known[index])
+
+
+def draw_noise(shape, gen: torch.Generator, prefix_prob: float, frame_noise: float = 0.0) -> NoiseDraws:
+    """Logit-normal times (a share `frame_noise` of clips with a time per frame), Gaussian noise of
+    `shape`, and a random known prefix, drawn for the whole batch so any split of it trains alike."""
+    b, _, f = shape[:3]
+    t = sample_frame_times(b, f, gen, frame_noise) if frame_noise > 0 else sample_time(b, gen)
+    noise = torch.randn(shape, generator=gen)
+    return NoiseDraws(t, noise, _known_prefix(b, f, prefix_prob, gen))
+
+
+def loss_with(transformer, x0, context, draws: NoiseDraws, bf16: bool = False, motion: float = 0.0) -> torch.Tensor:
+    """v-loss for given draws (known frames excluded), moving pixels weighted 1 + `motion`."""
+    weight = motion_weight(x0, motion) if motion > 0 else None
+    return denoising_loss(transformer, x0, context, draws.t, draws.noise, draws.known, bf16, weight)
+
+
 def training_loss(transformer, x0, context, gen: torch.Generator, prefix_prob: float, bf16: bool = False,
                   motion: float = 0.0, frame_noise: float = 0.0) -> torch.Tensor:
     """v-loss at logit-normal times with a random known prefix (known frames excluded), moving pixels
     weighted 1 + `motion`, a share `frame_noise` of clips with a noise level per frame."""
-    b, _, f = x0.shape[:3]
-    t = sample_frame_times(b, f, gen, frame_noise) if frame_noise > 0 else sample_time(b, gen)
-    noise = torch.randn(x0.shape, generator=gen)
-    weight = motion_weight(x0, motion) if motion > 0 else None
-    return denoising_loss(transformer, x0, context, t, noise, _known_prefix(b, f, prefix_prob, gen), bf16, weight)
+    return loss_with(transformer, x0, context, draw_noise(x0.shape, gen, prefix_prob, frame_noise), bf16, motion)
 
 
 def train(cfg: TrainConfig, resume: bool = True) -> dict:
@@ -134,12 +160,12 @@ def _build(cfg: TrainConfig, device: torch.device):
     return model, ema, opt
 
 
-def _optimizer_step(model, ema, opt, loss: torch.Tensor, step: int, ema_decay: float) -> torch.Tensor:
-    """Backward, clip to norm 1, AdamW step, EMA update; returns the gradient norm before clipping."""
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
+def _optimizer_step(model, ema, opt, step: int, ema_decay: float) -> torch.Tensor:
+    """Clip the (accumulated, all-reduced) gradients to norm 1, AdamW step, EMA update; returns the
+    gradient norm before clipping."""
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
+    opt.zero_grad(set_to_none=True)
     _ema_update(ema, model, step, ema_decay)
     return grad_norm
 
@@ -166,61 +192,107 @@ def _load_vae(path: str):
     return AutoencoderKL.from_pretrained(path, use_safetensors=True).eval().requires_grad_(False)
 
 
-def _training_data(cfg: TrainConfig, step: int, vae):
-    """An endless iterator of batches, deterministic by seed. Starting at step x batch_size is past every
-    clip an earlier run could have drawn (mirror pairs draw only half as many per step), so a resume
-    never repeats a clip. Latents are made in the worker, mirrors included (pairs are consecutive)."""
+def _training_data(cfg: TrainConfig, step: int, vae, shard: tuple[int, int] = (0, 1)):
+    """An endless iterator of this process's share of each step's batch, deterministic by seed.
+
+    Starting at step x batch_size is past every clip an earlier run could have drawn (mirror pairs
+    draw only half as many per step), so a resume never repeats a clip, whatever the process count.
+    Latents are made in the worker, mirrors included (pairs are consecutive)."""
     start = cfg.seed * 10_000_000 + step * cfg.batch_size
-    if vae is not None:
-        clips = WorldLatents(vae, start, cfg.height, cfg.width, cfg.num_frames, cfg.fps, mirrors=cfg.mirror_pairs)
-        return iter(DataLoader(clips, batch_size=cfg.batch_size, num_workers=1))
     fresh = cfg.batch_size // 2 if cfg.mirror_pairs else cfg.batch_size  # new clips per step
-    clips = world.WorldClips(start, cfg.height, cfg.width, cfg.num_frames, cfg.fps)
-    return iter(DataLoader(clips, batch_size=fresh, num_workers=1))
+    if vae is not None:
+        clips = WorldLatents(vae, start, cfg.height, cfg.width, cfg.num_frames, cfg.fps, mirrors=cfg.mirror_pairs,
+                             per_step=fresh, shard=shard)
+        return iter(DataLoader(clips, batch_size=cfg.batch_size // shard[1], num_workers=1))
+    clips = world.WorldClips(start, cfg.height, cfg.width, cfg.num_frames, cfg.fps, per_step=fresh, shard=shard)
+    return iter(DataLoader(clips, batch_size=fresh // shard[1], num_workers=1))
+
+
+def _batch_rows(cfg: TrainConfig, latent: bool, shard: tuple[int, int]) -> torch.Tensor:
+    """Which rows of the global batch this process's batch holds, in its order. Latent batches are
+    consecutive (clip, mirror) pairs; pixel batches are a share of clips followed by their mirrors."""
+    rank, count = shard
+    per = cfg.batch_size // count
+    if latent or not cfg.mirror_pairs:
+        return torch.arange(rank * per, (rank + 1) * per)
+    half, share = cfg.batch_size // 2, per // 2
+    clips = torch.arange(rank * share, (rank + 1) * share)
+    return torch.cat([clips, clips + half])
+
+
+def check_split(cfg: TrainConfig, processes: int) -> None:
+    """The global batch must split evenly into processes x micro-batches (mirror pairs kept whole)."""
+    pieces = processes * cfg.grad_accum
+    unit = 2 * pieces if cfg.mirror_pairs else pieces
+    if cfg.grad_accum < 1 or cfg.batch_size % unit:
+        raise ValueError(f"batch_size {cfg.batch_size} must be a multiple of {unit}: {processes} process(es) x "
+                         f"grad_accum {cfg.grad_accum}" + (" x 2 (mirror pairs)" if cfg.mirror_pairs else ""))
+
+
+def _accelerator(cfg: TrainConfig, device: torch.device):
+    """🤗 accelerate's Accelerator: one process in a plain run (nothing changes); under `accelerate
+    launch` the processes form a group (gloo on CPUs, NCCL on GPUs) and DDP averages their gradients."""
+    from accelerate import Accelerator
+
+    return Accelerator(cpu=device.type == "cpu", device_placement=False)
 
 
 def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
+    acc = _accelerator(cfg, device)
+    if acc.num_processes > 1:
+        device = acc.device  # each process its own GPU (or the CPU)
+    shard, main = (acc.process_index, acc.num_processes), acc.is_main_process
+    check_split(cfg, acc.num_processes)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    model, ema, opt = _build(cfg, device)
+    raw, ema, opt = _build(cfg, device)
     ckpt, step = out / "checkpoint.safetensors", 0
     if resume and ckpt.exists():
-        step, _ = load_checkpoint(ckpt, model, ema, opt)
-        trim_log(out / "log.jsonl", step)  # steps after the checkpoint are trained (and logged) again
-        print(f"resumed from {ckpt} at step {step}")
+        step, _ = load_checkpoint(ckpt, raw, ema, opt)
+        if main:
+            trim_log(out / "log.jsonl", step)  # steps after the checkpoint are trained (and logged) again
+            print(f"resumed from {ckpt} at step {step}")
     # The learning rate re-warms from here when AdamW starts without its moments (a slim checkpoint)
     # or a cool-down may have brought it to 0; with both kept, it goes on at full rate.
     start = step if not opt.state or cfg.decay_steps else 0
+    model = acc.prepare_model(raw, device_placement=False)  # DDP-wrapped when there are several processes
     vae, bf16 = _load_vae(cfg.vae), use_bf16(cfg.bf16, device)
     pipe = assemble(ema, vae=vae, num_frames=cfg.num_frames, height=cfg.height, width=cfg.width,
                     fps=cfg.fps).to(device)
     pipe.set_progress_bar_config(disable=True)
-    if step and exported_step(out / "pipeline") != step:  # killed between checkpoint and export
+    if main and step and exported_step(out / "pipeline") != step:  # killed between checkpoint and export
         export_weights(pipe, out / "pipeline", step)
-    data = _training_data(cfg, step, vae)
+    data = _training_data(cfg, step, vae, shard)
+    rows = _batch_rows(cfg, vae is not None, shard)
     empty = pipe.encode_text([""])
-    watch = monitor_clips(8, cfg.height, cfg.width, cfg.num_frames)
-    watch_direction = direction_clips(16, cfg.height, cfg.width, cfg.num_frames)
-    bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
+    if main:
+        watch = monitor_clips(8, cfg.height, cfg.width, cfg.num_frames)
+        watch_direction = direction_clips(16, cfg.height, cfg.width, cfg.num_frames)
+    bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True, disable=not main)
     history, t_start = [], time.time()
-    with open(out / "log.jsonl", "a") as log:
+    with open(out / "log.jsonl", "a") if main else contextlib.nullcontext() as log:
         while step < cfg.steps:
             batch = world.with_mirrors(next(data)) if cfg.mirror_pairs and vae is None else next(data)
-            # Random draws come from a CPU generator: the same seed trains the same way on every device.
+            # Random draws come from a CPU generator, for the whole global batch, and each process takes
+            # its rows: the same seed trains the same way on every device and any process count.
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+            drop = (torch.rand(cfg.batch_size, generator=gen) < cfg.text_dropout)[rows].to(device)
+            x0 = batch["video"].to(device)
+            draws = draw_noise((cfg.batch_size, *x0.shape[1:]), gen, cfg.prefix_prob, cfg.frame_noise).rows(rows)
             context = pipe.encode_text(batch["caption"])
-            drop = (torch.rand(len(context), generator=gen) < cfg.text_dropout).to(device)
             context = torch.where(drop[:, None, None], empty.expand_as(context), context)
             for g in opt.param_groups:
                 g["lr"] = _lr_at(step, cfg, start)
-            loss = training_loss(model, batch["video"], context, gen, cfg.prefix_prob, bf16, cfg.motion_weight,
-                                 cfg.frame_noise)
-            grad_norm = _optimizer_step(model, ema, opt, loss, step, cfg.ema_decay)
+            loss = _accumulate(acc, model, x0, context, draws, cfg, bf16)
+            grad_norm = _optimizer_step(raw, ema, opt, step, cfg.ema_decay)
             step += 1
-            history.append(loss.item())
+            loss = acc.reduce(loss, "mean").item()  # every process's share, averaged
+            if not main:
+                continue
+            history.append(loss)
             bar.update()
             bar.set_postfix(loss=f"{np.mean(history[-50:]):.4f}")
-            record = {"step": step, "loss": loss.item(), "grad_norm": float(grad_norm),
+            record = {"step": step, "loss": loss, "grad_norm": float(grad_norm),
                       "lr": opt.param_groups[0]["lr"], "elapsed": time.time() - t_start}
             if step % cfg.sample_every == 0 or step == cfg.steps:
                 videos, scores = sample_and_score(pipe, watch)
@@ -230,8 +302,21 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
             log.write(json.dumps(record) + "\n")
             log.flush()
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                save_checkpoint(ckpt, model, ema, opt, step, asdict(cfg))
+                save_checkpoint(ckpt, raw, ema, opt, step, asdict(cfg))
                 export_weights(pipe, out / "pipeline", step)
     bar.close()
+    acc.wait_for_everyone()  # the main process's last checkpoint is written before any process returns
     return {"step": step, "loss_first": history[:20], "loss_last": history[-20:]}
 
+
+def _accumulate(acc, model, x0, context, draws: NoiseDraws, cfg: TrainConfig, bf16: bool) -> torch.Tensor:
+    """Backward over `cfg.grad_accum` micro-batches of this process's rows; gradients are all-reduced
+    between processes only after the last one. Returns the mean micro-batch loss (detached)."""
+    chunks = torch.arange(len(x0)).chunk(cfg.grad_accum)
+    total = torch.zeros((), device=x0.device)
+    for i, idx in enumerate(chunks):
+        with acc.no_sync(model) if i < len(chunks) - 1 else contextlib.nullcontext():
+            loss = loss_with(model, x0[idx], context[idx], draws.rows(idx), bf16, cfg.motion_weight)
+            (loss / len(chunks)).backward()
+        total += loss.detach() / len(chunks)
+    return total

@@ -16,21 +16,32 @@ def to_model_space(video: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(video.transpose(3, 0, 1, 2))) * 2 - 1
 
 
+def shard_seeds(start: int, per_step: int = 1, shard: tuple[int, int] = (0, 1)):
+    """Seeds start, start+1, ...: each training step takes the next `per_step`, and process `rank` of
+    `count` (shard) keeps its contiguous share of them, so the processes together draw what one would."""
+    rank, count = shard
+    if per_step % count:
+        raise ValueError(f"{per_step} clips per step do not split evenly between {count} processes")
+    return (s for s in itertools.count(start) if (s - start) % per_step * count // per_step == rank)
+
+
 class WorldClips(IterableDataset):
     """Yields {"video": (3, F, H, W) in [-1, 1], "caption": str, "seed": int} for seeds start, start+1, ...
 
     Seeds are split across DataLoader workers so no clip repeats; `constraints` pin scene facts.
+    With `shard` (rank, count), only this process's share of each step's `per_step` seeds (see shard_seeds).
     """
 
     def __init__(self, start_seed: int = 0, height: int = 32, width: int = 32, num_frames: int = 16,
-                 fps: float = 8.0, limit: int | None = None, **constraints):
-        self.start_seed, self.limit = start_seed, limit
+                 fps: float = 8.0, limit: int | None = None, per_step: int = 1,
+                 shard: tuple[int, int] = (0, 1), **constraints):
+        self.start_seed, self.limit, self.per_step, self.shard = start_seed, limit, per_step, shard
         self.kwargs = dict(height=height, width=width, num_frames=num_frames, fps=fps, audio=False, **constraints)
 
     def __iter__(self):
         info = get_worker_info()
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
-        seeds = itertools.count(self.start_seed + worker, workers)
+        seeds = itertools.islice(shard_seeds(self.start_seed, self.per_step, self.shard), worker, None, workers)
         if self.limit is not None:
             seeds = itertools.islice(seeds, (self.limit - worker + workers - 1) // workers)
         for seed in seeds:
