@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .inputs import as_video
+
 BLUR = (5, 5)
 ALPHA = 0.3  # accumulateWeighted's rate for the running background
 THRESHOLD = 10  # grey levels (0-255)
@@ -48,25 +50,12 @@ class PhysicsIQResult:
 
 
 def _as_clip(name: str, video) -> np.ndarray:
-    """-> uint8 (F, H, W, 3). uint8 as is; float must lie in [0, 1] (scaled by 255 and rounded)."""
-    if hasattr(video, "detach"):
-        video = video.detach().cpu().numpy()
+    """-> uint8 (F, H, W, 3), checked as every probe checks a clip (`as_video`), named in errors."""
     try:
-        arr = np.asarray(video)
-    except Exception as exc:
-        raise ValueError(f"{name} must be an array of shape (F, H, W, 3), got {type(video).__name__}") from exc
-    if arr.ndim != 4 or arr.shape[-1] != 3 or min(arr.shape[:3]) < 1:
-        raise ValueError(f"{name} must have shape (F, H, W, 3) with F, H, W >= 1, got {arr.shape}")
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"{name} dtype must be uint8 (0..255) or float (0..1), got {arr.dtype}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < 0 or hi > 1:
-        raise ValueError(f"float {name} values must be in [0, 1], got [{lo:.3g}, {hi:.3g}]")
-    return np.round(arr * 255).astype(np.uint8)
+        frames = as_video(video)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    return np.round(frames * 255).astype(np.uint8)  # exact for uint8 input
 
 
 def motion_masks(video, threshold: int = THRESHOLD) -> np.ndarray:
@@ -97,7 +86,8 @@ def physics_iq(generated, reference, threshold: int = THRESHOLD) -> PhysicsIQRes
     """Physics-IQ's spatial IoU, spatiotemporal IoU, weighted spatial IoU (higher is better, 1 at
     best) and MSE (lower is better, 0 at best) of `generated` against `reference`.
 
-    Both clips: (F, H, W, 3) RGB, uint8 or float in [0, 1], the same shape. threshold: the motion
+    Both clips: (F, H, W, 3) RGB, uint8 or float in [0, 1] (numpy or torch, as every probe takes
+    them), the same shape. threshold: the motion
     masks' grey-level threshold (the benchmark's 10 of 255).
     """
     gen, ref = _as_clip("generated", generated), _as_clip("reference", reference)
