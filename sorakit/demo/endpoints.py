@@ -45,6 +45,8 @@ class Endpoints:
 
         self.pipe = pipe
         self.moderation = resolve(moderation)
+        if self.moderation is not None:  # before serving: the validators read prompts with it, under a timeout
+            self.moderation.warm()
         self.checks = Checks(pipe, limits)
         self.outputs = outputs or OutputDir()
         self.cache = ResultCache(cache_size)

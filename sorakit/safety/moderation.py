@@ -75,6 +75,12 @@ class Moderation:
                 self._index = ExampleIndex(self.policy)
             return self._index
 
+    def warm(self) -> Moderation:
+        """Load the classifier now (MiniLM, the examples' embeddings), so a server's first request does not wait."""
+        if self.index.names:
+            self.index.nearest(["a red ball bounces on the floor"])
+        return self
+
     def screen(self, texts: str | list[str]) -> Verdict | list[Verdict]:
         """The verdict on a text (or one per text, batched through the classifier); never raises."""
         single = isinstance(texts, str)
