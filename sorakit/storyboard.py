@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import asdict, dataclass, field, replace
+from types import ModuleType
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -28,6 +30,12 @@ from .cut_frame import first_frame, shot_objects
 from .limits import LIMITS
 from .recipe import Recipe, model_identity
 from .remix import extend
+
+# Importing the module sorakit.remix binds it as the package attribute `remix`, hiding the function
+# `sorakit.remix` that the package exports lazily under that name: drop the binding so the name
+# resolves to the function again (through sorakit.__getattr__).
+if isinstance(vars(sys.modules[__package__]).get("remix"), ModuleType):
+    del sys.modules[__package__].remix
 
 __all__ = ["TRANSITIONS", "Film", "Shot", "Storyboard", "storyboard"]
 

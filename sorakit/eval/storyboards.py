@@ -22,6 +22,7 @@ import numpy as np
 from .. import world
 from ..probes.continuity import continuity
 from ..storyboard import DEFAULT_CONTEXT, Shot, storyboard
+from ..world.captions import SIZE_SYNONYMS
 
 STORYBOARD_SEED = 4_000_000  # held out: training from 0, monitor 1e6, direction 1.2e6, physics 2e6, hidden 3e6
 SCENARIOS = ("throw", "roll", "drop")
@@ -48,8 +49,15 @@ class _Memo:
         return self._seen[key]
 
 
-def board(i: int) -> list[Shot]:
-    """Storyboard i: held-out captions, all of one ball; transitions as the module doc says."""
+def _unsized(caption: str) -> str:
+    """The caption without its size word ("a large red ball" -> "a red ball")."""
+    words = {w for synonyms in SIZE_SYNONYMS.values() for w in synonyms if w}
+    return " ".join(w for w in caption.split() if w not in words)
+
+
+def board(i: int, unsized: bool = False) -> list[Shot]:
+    """Storyboard i: held-out captions, all of one ball; transitions as the module doc says. `unsized`:
+    later shots do not name the ball's size, so only the storyboard can keep it."""
     first = world.sample(STORYBOARD_SEED + 10 * i, scenario=SCENARIOS[i % 3], audio=False)
     ball = first.scene.balls[0]
     n = 2 if i % 2 == 0 else 3
@@ -58,7 +66,7 @@ def board(i: int) -> list[Shot]:
     for k in range(1, n):
         later = world.sample(STORYBOARD_SEED + 10 * i + k, scenario=SCENARIOS[(i + k) % 3], color=ball.color,
                              size=ball.size, audio=False)
-        shots.append(Shot(later.caption, transition=order[k - 1]))
+        shots.append(Shot(_unsized(later.caption) if unsized else later.caption, transition=order[k - 1]))
     return shots
 
 
@@ -97,11 +105,11 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def evaluate_storyboards(pipe, n: int = 32, steps: int = 4, guidance: float = 4.0, context: int = DEFAULT_CONTEXT,
-                         log=sys.stderr) -> dict:
+                         unsized: bool = False, log=sys.stderr) -> dict:
     memo = _Memo(pipe)
     rows, start = [], time.time()
     for i in range(n):
-        shots = board(i)
+        shots = board(i, unsized)
         film = storyboard(memo, shots, seed=i, context=context, num_inference_steps=steps, guidance_scale=guidance,
                           progress=False)
         base = _baseline(memo, film, steps, guidance)
@@ -113,7 +121,8 @@ def evaluate_storyboards(pipe, n: int = 32, steps: int = 4, guidance: float = 4.
             flags = [(r["transition"], r["persist"], r["jump"]) for r in made["boundaries"]]
             print(f"[{i + 1}/{n}] {time.time() - start:.0f}s {flags}", file=log, flush=True)
     return {"summary": summarize(rows), "config": {"n": n, "steps": steps, "guidance": guidance, "context": context,
-                                                   "seed": STORYBOARD_SEED, "sampler": "euler"},
+                                                   "seed": STORYBOARD_SEED, "sampler": "euler",
+                                                   "unsized": unsized},
             "seconds": round(time.time() - start, 1), "rows": rows}
 
 
@@ -123,13 +132,14 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=4, help="Euler steps per shot")
     parser.add_argument("--guidance", type=float, default=4.0)
     parser.add_argument("--context", type=int, default=DEFAULT_CONTEXT, help="frames a continuing shot is given")
+    parser.add_argument("--unsized", action="store_true", help="later shots' prompts do not name the ball's size")
     parser.add_argument("--rows", action="store_true", help="include every boundary's row in the JSON")
     args = parser.parse_args(argv)
     from ..loading import load
 
     pipe = load()
     pipe.set_progress_bar_config(disable=True)
-    result = evaluate_storyboards(pipe, args.n, args.steps, args.guidance, args.context)
+    result = evaluate_storyboards(pipe, args.n, args.steps, args.guidance, args.context, args.unsized)
     if not args.rows:
         result.pop("rows")
     print(json.dumps(result, indent=1, default=str))
