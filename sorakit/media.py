@@ -183,15 +183,17 @@ def export(video: Any, path: str | os.PathLike, fps: float | None = None,
         from .provenance.visible import draw_visible_mark
 
         shown = draw_visible_mark(shown)  # a copy: the caller's frames stay clean for probes and attention
+    def encode(marked, out: Path) -> None:
+        # A silent clip is written exactly as before sound existed (the same call, the same file).
+        sound = () if soundtrack is None else (soundtrack,)
+        _write_mp4(marked, out, fps, comment, *sound)
+
     if suffix == ".gif":
         _replace_atomically(path, lambda tmp: _write_gif(shown, tmp, fps, comment))
     elif not provenance:
-        _replace_atomically(path, lambda tmp: _write_mp4(shown, tmp, fps, comment, soundtrack))
+        _replace_atomically(path, lambda tmp: encode(shown, tmp))
     else:
         from .provenance.stamp import write_signed_mp4
-
-        def encode(marked, out: Path) -> None:
-            _write_mp4(marked, out, fps, comment, soundtrack)
 
         # The unsigned encoding goes to a temporary file of its own, beside the one the signed clip goes to.
         _replace_atomically(path, lambda tmp: write_signed_mp4(
