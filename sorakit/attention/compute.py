@@ -133,7 +133,9 @@ def _temporal(q, k, bias, scale, pos: Positions, grid) -> torch.Tensor:
     for first in range(0, frames, dim):
         values = (key_frame[:, None] == torch.arange(first, first + dim, device=q.device)).float()
         values = values.expand(heads, -1, -1).contiguous()
-        out = F.scaled_dot_product_attention(queries, k, values, attn_mask=row_bias, scale=scale)
+        # 4-D (batch of one) so the CPU flash kernel takes it; 3-D inputs fall back to the N x N math path.
+        out = F.scaled_dot_product_attention(queries[None], k[None], values[None], scale=scale,
+                                             attn_mask=None if row_bias is None else row_bias[None])[0]
         mass.append(out[..., : min(dim, frames - first)])
     mass = torch.cat(mass, -1).mean(0)  # (N, F')
     mass = mass / mass.sum(-1, keepdim=True)  # the video share only (joint models also attend to text)
