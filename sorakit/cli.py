@@ -206,7 +206,8 @@ def cmd_world(args: argparse.Namespace) -> int:
     return 0
 
 
-SPLIT_SUITES = ("quality",)  # the eval suites whose work `accelerate launch` splits between processes
+# the eval suites whose work `accelerate launch` splits between processes
+SPLIT_SUITES = ("quality", "physics", "events")
 
 
 def _one_process_unless_split(suite: str) -> None:
@@ -235,9 +236,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         result = quality.evaluate_quality(_eval_pipe(args.model), n=args.n, steps=args.steps, guidance=args.guidance,
                                           batch_size=args.batch_size)
         text = None
-    elif args.suite == "physics":  # with no --model, evaluate_physics loads the shipped model itself
-        pipe = _eval_pipe(args.model) if args.model else None
-        result = physics.evaluate_physics(n=args.n, pipe=pipe, steps=args.steps)
+    elif args.suite == "physics":
+        result = physics.evaluate_physics(n=args.n, pipe=_eval_pipe(args.model), steps=args.steps)
         text = result.table() if hasattr(result, "table") else None
     elif args.suite == "attention":
         result = attention.localization(_eval_pipe(args.model), n=args.n, n_generated=args.generated)

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from launching import launch
 from scipy import ndimage
 
 from sorakit import cli, world
@@ -111,6 +112,20 @@ def test_generated_rows_come_from_the_pipeline(tiny_pipe):
     assert "| hoop_outcome | 100% (2/2) |" in result.table()
 
 
+@pytest.mark.slow
+def test_eval_events_with_two_processes_matches_one():
+    """`accelerate launch` shares the batches (each seeded by its index) and one report comes back."""
+    import sorakit
+
+    proc = launch("-m", "sorakit", "eval", "events", "--n", "2", "--sets", "drop", "hoop", "--steps", "1", "--json")
+    assert "events eval (process 1/2)" in proc.stderr
+    two = json.loads(proc.stdout)
+    pipe = sorakit.load()
+    one = events.evaluate_events(n=2, pipe=pipe, steps=1, sets=("drop", "hoop"), progress=False).to_dict()
+    assert two["summary"] == json.loads(json.dumps(one["summary"], default=str))
+    assert [r["seed"] for r in two["clips"]] == [r["seed"] for r in one["clips"]]
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(n=0), "n must be an integer"),
     (dict(n=2.5), "n must be an integer"),
@@ -149,7 +164,7 @@ def test_cli_passes_the_model_and_options(monkeypatch, capsys):
     import sorakit
 
     seen = {}
-    monkeypatch.setitem(vars(sorakit), "load", lambda path: seen.setdefault("model", path))
+    monkeypatch.setitem(vars(sorakit), "load", lambda path, device=None: seen.setdefault("model", path))
 
     def fake(**kwargs):
         seen.update(kwargs)

@@ -28,6 +28,7 @@ from ..limits import LIMITS
 from ..probes.adherence import parse
 from ..probes.report import jsonable
 from ..world.captions import NO_BOUNCE_PHRASES, caption
+from .batches import map_batches
 from .events_scoring import MEASURES, score, summarize
 
 EVENT_SEED = 3_000_000  # held out: training streams start at 0; monitor 1.0-1.2 M, physics 2.0-2.2 M
@@ -220,9 +221,21 @@ def evaluate_events(n: int = 64, pipe=None, seed: int = EVENT_SEED, steps: int =
     summary = {"truth": summarize(rows)}
     videos: dict[str, list] = {}
     if not truth_only:
+        from ..training.monitor import generate
+
+        # batch b of each set is seeded seed + b: the same clips whichever process makes it
+        batches = [(event, b, cs[i:i + batch_size]) for event, cs in clips.items()
+                   for b, i in enumerate(range(0, len(cs), batch_size))]
+
+        def scored(j: int) -> list[tuple]:
+            event, b, batch = batches[j]
+            return [(event, dict(score(video, clip, event), set=event, kind="generated"),
+                     video if keep_videos else None)
+                    for video, clip in zip(generate(pipe, batch, seed + b, steps, guidance), batch)]
+
         generated = []
-        for event, video, clip in _generate(pipe, clips, seed, steps, guidance, batch_size, progress):
-            generated.append(dict(score(video, clip, event), set=event, kind="generated"))
+        for event, row, video in map_batches(pipe, scored, len(batches), "events eval", progress):
+            generated.append(row)
             if keep_videos:
                 videos.setdefault(event, []).append(video)
         summary["generated"] = summarize(generated)
@@ -262,23 +275,3 @@ def _check_size(size) -> tuple[int, int, int, float]:
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not LIMITS.fps[0] <= fps <= LIMITS.fps[1]:
         raise ValueError(f"fps must be a number in {list(LIMITS.fps)}, got {fps!r}")
     return int(height), int(width), int(frames), float(fps)
-
-
-def _generate(pipe, clips: dict, seed: int, steps: int, guidance: float, batch_size: int, progress: bool):
-    """Yield (set, generated video, clip) for every clip, `batch_size` captions per pipeline call."""
-    from tqdm.auto import tqdm
-
-    from ..training.monitor import generate
-
-    saved = dict(getattr(pipe, "_progress_bar_config", {}))
-    pipe.set_progress_bar_config(disable=True)  # one bar over all clips instead of one per call
-    try:
-        with tqdm(total=sum(map(len, clips.values())), desc="events eval", disable=not progress) as bar:
-            for event, cs in clips.items():
-                for b, start in enumerate(range(0, len(cs), batch_size)):
-                    batch = cs[start:start + batch_size]
-                    for video, clip in zip(generate(pipe, batch, seed + b, steps, guidance), batch):
-                        yield event, video, clip
-                    bar.update(len(batch))
-    finally:
-        pipe.set_progress_bar_config(**saved)

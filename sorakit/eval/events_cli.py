@@ -28,6 +28,7 @@ def add_events_parser(ev_sub) -> None:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
+    from ..distributed import process_state
     from . import events
 
     sets = tuple(args.sets) if args.sets else events.SETS
@@ -38,11 +39,13 @@ def cmd_events(args: argparse.Namespace) -> int:
     size, pipe = None, None
     if args.truth:
         size = (args.height or 32, args.width or 32, args.frames or 16, 8.0)
-    elif args.model:
+    else:  # under `accelerate launch` each process loads the model on its own device and makes a share
         import sorakit
 
-        pipe = sorakit.load(args.model)
+        device = process_state().device
+        pipe = sorakit.load(args.model, device=device) if args.model else sorakit.load(device=device)
     result = events.evaluate_events(n=args.n, pipe=pipe, steps=args.steps, guidance=args.guidance, sets=sets,
                                     truth_only=args.truth, size=size)
-    print(json.dumps(result.to_dict(), indent=2, default=str) if args.json else result.table())
+    if process_state().is_main_process:  # one report
+        print(json.dumps(result.to_dict(), indent=2, default=str) if args.json else result.table())
     return 0

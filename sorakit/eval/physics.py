@@ -29,6 +29,7 @@ from ..probes.gravity import gravity
 from ..probes.report import jsonable
 from ..probes.runner import run
 from ..world.scene import WORLD_WIDTH
+from .batches import map_batches
 
 EVAL_SEED = 2_000_000
 GIVEN = 4
@@ -155,10 +156,17 @@ def evaluate_physics(n: int = 96, pipe=None, seed: int = EVAL_SEED, steps: int =
                                             for c in scenes[s]] for s in SPLITS}
     videos: dict[str, list] = {}
     jobs = [(s, m, k) for m in modes for s in SPLITS for k in range(len(scenes[s]))]
-    for mode, split, clip, video in _generate(pipe, scenes, jobs, seed, steps, guidance, batch_size, given, progress):
-        rows.setdefault(f"{split}/{mode}", []).append(dict(score(video, clip, mode, given), split=split, mode=mode))
+    batches = [jobs[i:i + batch_size] for i in range(0, len(jobs), batch_size)]
+
+    def scored(b: int) -> list[tuple]:  # batch b is seeded seed + b: the same whichever process makes it
+        return [(f"{split}/{mode}", dict(score(video, clip, mode, given), split=split, mode=mode),
+                 video if keep_videos else None)
+                for mode, split, clip, video in _generate(pipe, scenes, batches[b], seed + b, steps, guidance, given)]
+
+    for key, row, video in map_batches(pipe, scored, len(batches), "physics eval", progress):
+        rows.setdefault(key, []).append(row)
         if keep_videos:
-            videos.setdefault(f"{split}/{mode}", []).append(video)
+            videos.setdefault(key, []).append(video)
     order = [f"{s}/{m}" for s in SPLITS for m in ("truth", *modes)]
     summary = {k: summarize(rows[k]) for k in order if k in rows}
     config = {"n": n, "seed": seed, "steps": steps, "guidance": guidance, "given": given, "modes": list(modes),
@@ -167,29 +175,19 @@ def evaluate_physics(n: int = 96, pipe=None, seed: int = EVAL_SEED, steps: int =
     return PhysicsEval(summary, [r for k in order if k in rows for r in rows[k]], config, videos)
 
 
-def _generate(pipe, scenes: dict, jobs: list, seed: int, steps: int, guidance: float, batch_size: int, given: int,
-              progress: bool):
-    """Yield (mode, split, clip, generated video) for every job, `batch_size` jobs per pipeline call
-    (one call per mode within a batch; batch b is seeded seed + b, so results do not depend on `progress`)."""
+def _generate(pipe, scenes: dict, batch: list, seed: int, steps: int, guidance: float, given: int):
+    """(mode, split, clip, generated video) for each (split, mode, index) job of one batch: one
+    pipeline call per mode, seeded `seed`."""
     import torch
-    from tqdm.auto import tqdm
 
-    saved = dict(getattr(pipe, "_progress_bar_config", {}))
-    pipe.set_progress_bar_config(disable=True)  # one bar over all jobs instead of one per call
-    try:
-        with tqdm(total=len(jobs), desc="physics eval", disable=not progress) as bar:
-            for b, start in enumerate(range(0, len(jobs), batch_size)):
-                by_mode: dict[str, list] = {}
-                for s, m, k in jobs[start:start + batch_size]:
-                    by_mode.setdefault(m, []).append((s, scenes[s][k]))
-                for mode, items in by_mode.items():
-                    clips = [clip for _, clip in items]
-                    frames = np.stack([c.video[:given] for c in clips]) if mode == "continuation" else None
-                    out = pipe([c.caption for c in clips], frames=frames, num_inference_steps=steps,
-                               generator=torch.Generator().manual_seed(seed + b), guidance_scale=guidance,
-                               output_type="np").frames
-                    for (split, clip), video in zip(items, out):
-                        yield mode, split, clip, video
-                    bar.update(len(items))
-    finally:
-        pipe.set_progress_bar_config(**saved)
+    by_mode: dict[str, list] = {}
+    for s, m, k in batch:
+        by_mode.setdefault(m, []).append((s, scenes[s][k]))
+    out = []
+    for mode, items in by_mode.items():
+        clips = [clip for _, clip in items]
+        frames = np.stack([c.video[:given] for c in clips]) if mode == "continuation" else None
+        videos = pipe([c.caption for c in clips], frames=frames, num_inference_steps=steps,
+                      generator=torch.Generator().manual_seed(seed), guidance_scale=guidance, output_type="np").frames
+        out += [(mode, split, clip, video) for (split, clip), video in zip(items, videos)]
+    return out
