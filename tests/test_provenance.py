@@ -232,3 +232,16 @@ def test_importing_sorakit_loads_no_provenance_library():
             "print(sorted(m for m in ('c2pa', 'imwatermark', 'cryptography') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_remix_of_a_file_names_that_file_for_the_manifest(signed, tiny_pipe, tmp_path):
+    from sorakit.remix import remix
+
+    derived = remix(tiny_pipe, signed[0], "a blue ball", strength=0)  # strength 0: no sampling, same lineage
+    assert derived.parent_file == signed[0]
+    path = media.export(derived.video, tmp_path / "remix.mp4", recipe=derived.recipe,
+                        parent_files=[derived.parent_file], watermark=False)
+    manifest, state, failures = _store(path)
+    assert state == "Valid" and failures == []
+    assert manifest["ingredients"][0]["relationship"] == "parentOf"
+    assert _assertion(manifest, RECIPE_LABEL)["parents"] == [media.read_metadata(signed[0]).id]
