@@ -293,3 +293,21 @@ def test_demo_refuses_with_a_gr_error_and_keeps_no_clip(tiny_pipe, tmp_path):
         endpoints.outputs.cleanup()
     with pytest.raises(ValueError, match="shared demo"):
         demo.launch(share=True, moderation=False)
+
+
+def test_cli_demo_refuses_to_share_without_moderation(capsys):
+    pytest.importorskip("gradio")
+    from sorakit import cli
+
+    assert cli.main(["demo", "--share", "--no-moderation"]) == 2
+    assert "shared demo" in capsys.readouterr().err
+
+
+def test_keyword_refusals_load_no_model():
+    import subprocess
+    import sys
+
+    code = ("import sys, sorakit, sorakit.safety as s; m = s.Moderation(output_checks=False); "
+            "print(m.screen('g0re video').category, 'torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.split() == ["violence", "False", "False"]
