@@ -215,3 +215,17 @@ def test_slim_checkpoint_resumes_with_fresh_optimizer(tmp_path):
     assert step == 7 and config == {"a": 1} and not fresh_opt.state
     for a, b in zip(fresh.parameters(), model.parameters()):
         assert a.dtype == torch.float32 and torch.allclose(a, b, rtol=1e-2, atol=1e-3)
+
+
+def test_a_time_limit_stops_the_run_with_a_checkpoint(tmp_path):
+    from sorakit.training.checkpoint import load_checkpoint
+    from sorakit.training.loop import _build
+
+    cfg = tiny_config(tmp_path, 1000)
+    cfg.max_minutes = 1e-9  # out after the first step
+    cfg.sample_every = 10_000
+    assert train(cfg, resume=False)["step"] == 1
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1] and "monitor" in records[0]  # the last step is looked at too
+    model, ema, opt = _build(cfg, torch.device("cpu"))
+    assert load_checkpoint(tmp_path / "checkpoint.safetensors", model, ema, opt)[0] == 1

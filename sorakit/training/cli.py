@@ -14,7 +14,10 @@ from .loop import TrainConfig, train
 HELP = {"device": "where to train: auto (CUDA when torch sees a GPU, else CPU), cpu, cuda, cuda:N",
         "vae": "an autoencoder folder (from `sorakit train autoencoder --export`): train on its latents",
         "frame_noise": "share of clips with a noise level per frame (diffusion forcing)",
-        "bf16": "bf16 autocast: auto (where the hardware runs it natively), on, off"}
+        "bf16": "bf16 autocast: auto (where the hardware runs it natively), on, off",
+        "grad_accum": "micro-batches per step (the batch stays --batch-size; under accelerate launch, per process)",
+        "workers": "DataLoader processes making the clips (and latents); a GPU needs several",
+        "max_minutes": "stop with a checkpoint after this many minutes of training (0: no limit)"}
 
 
 def add_config_args(parser: argparse.ArgumentParser, config_class, skip=("transformer", "autoencoder")) -> None:
@@ -36,7 +39,8 @@ RANGES = {"steps": (1, 10**9), "checkpoint_every": (1, 10**9), "sample_every": (
           "width": LIMITS.side, "fps": LIMITS.fps, "lr": (1e-12, 1.0), "ema_decay": (0.0, 1.0),
           "text_dropout": (0.0, 1.0), "prefix_prob": (0.0, 1.0), "frame_noise": (0.0, 1.0),
           "motion_weight": (0.0, 1000.0), "clips_per_step": (1, 4096), "batch_size": (1, 4096),
-          "frames_per_clip": LIMITS.frames, "seed": (0, 2**31 - 1)}
+          "frames_per_clip": LIMITS.frames, "seed": (0, 2**31 - 1), "grad_accum": (1, 4096), "workers": (1, 64),
+          "max_minutes": (0.0, 10**7)}
 
 
 def check_config(parser: argparse.ArgumentParser, cfg) -> None:

@@ -58,6 +58,8 @@ class TrainConfig:
     fps: float = 8.0
     # Micro-batches per step: the batch is split so each fits in memory; gradients add up to the batch's.
     grad_accum: int = 1
+    workers: int = 1  # DataLoader processes making clips (and latents): a GPU needs several to keep busy
+    max_minutes: float = 0.0  # stop, with a checkpoint, after this much wall time (0: run to `steps`)
     seed: int = 0
     threads: int = 2
     device: str = "auto"  # "cpu", "cuda", "cuda:1", ...; "auto": CUDA when torch sees a GPU
@@ -203,9 +205,9 @@ def _training_data(cfg: TrainConfig, step: int, vae, shard: tuple[int, int] = (0
     if vae is not None:
         clips = WorldLatents(vae, start, cfg.height, cfg.width, cfg.num_frames, cfg.fps, mirrors=cfg.mirror_pairs,
                              per_step=fresh, shard=shard)
-        return iter(DataLoader(clips, batch_size=cfg.batch_size // shard[1], num_workers=1))
+        return iter(DataLoader(clips, batch_size=cfg.batch_size // shard[1], num_workers=cfg.workers))
     clips = world.WorldClips(start, cfg.height, cfg.width, cfg.num_frames, cfg.fps, per_step=fresh, shard=shard)
-    return iter(DataLoader(clips, batch_size=fresh // shard[1], num_workers=1))
+    return iter(DataLoader(clips, batch_size=fresh // shard[1], num_workers=cfg.workers))
 
 
 def _batch_rows(cfg: TrainConfig, latent: bool, shard: tuple[int, int]) -> torch.Tensor:
@@ -287,23 +289,30 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
             grad_norm = _optimizer_step(raw, ema, opt, step, cfg.ema_decay)
             step += 1
             loss = acc.reduce(loss, "mean").item()  # every process's share, averaged
+            # Every process stops at the same step: the time limit is out when it is out for any of them.
+            late = torch.tensor(float(cfg.max_minutes > 0 and time.time() - t_start > 60 * cfg.max_minutes))
+            last = step == cfg.steps or bool(acc.reduce(late.to(device), "sum") > 0)
             if not main:
+                if last:
+                    break
                 continue
             history.append(loss)
             bar.update()
             bar.set_postfix(loss=f"{np.mean(history[-50:]):.4f}")
             record = {"step": step, "loss": loss, "grad_norm": float(grad_norm),
                       "lr": opt.param_groups[0]["lr"], "elapsed": time.time() - t_start}
-            if step % cfg.sample_every == 0 or step == cfg.steps:
+            if step % cfg.sample_every == 0 or last:
                 videos, scores = sample_and_score(pipe, watch)
                 record["monitor"] = {**scores, "direction_reliance": direction_reliance(pipe, watch_direction)}
                 write_grid_gif(videos, [c.caption for c in watch], out / f"samples_{step:06d}.gif", cfg.fps)
                 tqdm.write(f"step {step}: {json.dumps(record['monitor'])}")
             log.write(json.dumps(record) + "\n")
             log.flush()
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            if step % cfg.checkpoint_every == 0 or last:
                 save_checkpoint(ckpt, raw, ema, opt, step, asdict(cfg))
                 export_weights(pipe, out / "pipeline", step)
+            if last:
+                break
     bar.close()
     acc.wait_for_everyone()  # the main process's last checkpoint is written before any process returns
     return {"step": step, "loss_first": history[:20], "loss_last": history[-20:]}
