@@ -264,5 +264,5 @@ def test_eval_suites_that_do_not_split_refuse_several_processes(monkeypatch, cap
     monkeypatch.setattr(distributed, "process_state", lambda: types.SimpleNamespace(num_processes=2))
     monkeypatch.setattr(sorakit, "load", lambda *a, **k: pytest.fail("the model was loaded"))
     assert _exit_status(["eval", "hidden", "--n", "4"]) == 2
-    assert "eval hidden runs in one process (2 were launched); accelerate launch splits only: quality, physics, events" \
-        in capsys.readouterr().err
+    assert ("eval hidden runs in one process (2 were launched); accelerate launch splits only: "
+            "quality, physics, events") in capsys.readouterr().err
