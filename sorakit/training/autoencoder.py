@@ -110,7 +110,8 @@ def train_autoencoder(cfg: AutoencoderConfig, resume: bool = True) -> dict:
                 g["lr"] = _lr_at(step, cfg, start)
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             loss, parts = autoencoder_loss(model, frames, balls, cfg, gen)
-            grad_norm = _optimizer_step(model, ema, opt, loss, step, cfg.ema_decay)
+            loss.backward()
+            grad_norm = _optimizer_step(model, ema, opt, step, cfg.ema_decay)
             step += 1
             history.append(parts["ball_mse"])
             bar.update()
