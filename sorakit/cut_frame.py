@@ -7,12 +7,19 @@ the world's renderer: every object the draft shows at the position the draft gav
 seen in earlier shots with the colour and radius it had there. The shot is then made conditioned
 on that one frame (`frames=`), so it starts with the established objects and moves them as the
 prompt says.
+
+The model keeps that frame but, from the next frame on, sizes the ball as its prompt says (measured:
+docs/storyboards.md), so `with_sizes` also names each established object's size in a later shot's
+prompt (continuing shots too) where the prompt names its colour without a size.
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
 from . import world
+from .world.captions import SIZE_SYNONYMS
 
 PRESENT = 0.5  # share of a shot's frames an object must be seen in to count as established by it
 
@@ -25,6 +32,25 @@ def shot_objects(video: np.ndarray) -> dict[str, float]:
         if present.mean() >= PRESENT:
             out[colour] = float(np.nanmedian(np.asarray(track.radius)[present]))
     return out
+
+
+_SIZE_WORDS = {w for words in SIZE_SYNONYMS.values() for w in words if w}
+
+
+def size_name(radius: float) -> str:
+    """The world's size word nearest to a radius (world units)."""
+    return min(world.SIZES, key=lambda s: abs(world.SIZES[s] - radius))
+
+
+def with_sizes(prompt: str, established: dict[str, float]) -> str:
+    """`prompt` with the size of each established object named before its colour word, unless a size
+    word is there already: "the red ball bounces" -> "the large red ball bounces"."""
+    words = prompt.split(" ")
+    for i, word in enumerate(words):
+        colour = re.sub(r"[^a-z]", "", word.lower())
+        if colour in established and not (i and words[i - 1].lower() in _SIZE_WORDS):
+            words[i] = f"{size_name(established[colour])} {word}"
+    return " ".join(words)
 
 
 def first_frame(draft: np.ndarray, established: dict[str, float]) -> np.ndarray | None:

@@ -11,6 +11,8 @@ A shot's `transition` says how it follows the one before:
 - "cut": a fresh framing of the same world (`sorakit.cut_frame`): the shot is drafted unconditioned,
   its first frame is drawn again with the objects of earlier shots at their colour and radius,
   and the shot is made conditioned on that frame.
+Every later shot's prompt also names the size of each established object whose colour it names
+without a size (`cut_frame.with_sizes`): the model sizes a ball by its prompt, whatever frames it is given.
 Each shot's recipe names the storyboard, its number, and (unless it was made from its prompt
 alone) the previous shot as its parent; the film's recipe has every shot as a parent.
 """
@@ -26,7 +28,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import torch
 
-from .cut_frame import first_frame, shot_objects
+from .cut_frame import first_frame, shot_objects, with_sizes
 from .limits import LIMITS
 from .recipe import Recipe, model_identity
 from .remix import extend
@@ -213,7 +215,7 @@ def _continued(pipe, given: np.ndarray, prompt: str, frames: int, seed: int, cal
 
 def _cut(pipe, prompt: str, frames: int, seed: int, established: dict, call: dict):
     """-> (shot, its conditioning frame or None): drafted, then redone from a first frame that holds
-    the established objects (`cut_frame`)."""
+    the established objects (`cut_frame`); `prompt` already names their sizes."""
     draft = _fresh(pipe, prompt, frames, seed, call)
     start = first_frame(draft, established) if established else None
     if start is None:
@@ -254,20 +256,23 @@ def storyboard(pipe, shots: Iterable[Any], *, seed: int = 0, context: int = DEFA
 
     for i, (shot, frames) in enumerate(tqdm(list(zip(shots, lengths)), desc="shots", disable=not progress)):
         shot_seed = seed + i if shot.seed is None else int(shot.seed)
+        # Later shots name the established objects' sizes where their prompts do not: the model sizes a
+        # ball by its prompt, over frames it is given (docs/storyboards.md). The recipe keeps the prompt run.
+        prompt = with_sizes(shot.prompt, established) if i else shot.prompt
         given, extra = None, {"transition": "" if i == 0 else shot.transition}
         if i == 0:
             video = _fresh(pipe, shot.prompt, frames, shot_seed, call)
         elif shot.transition == "continue":
             given = made[-1][-context:] if len(made[-1]) >= context else np.concatenate(made)[-context:]
-            video = _continued(pipe, given, shot.prompt, frames, shot_seed, call)
+            video = _continued(pipe, given, prompt, frames, shot_seed, call)
             extra["context_frames"] = len(given)
         else:
-            video, given = _cut(pipe, shot.prompt, frames, shot_seed, established, call)
+            video, given = _cut(pipe, prompt, frames, shot_seed, established, call)
             extra["cut_objects"] = ", ".join(f"{c} r={r:.2f}" for c, r in established.items())
         for colour, radius in shot_objects(video).items():
             established.setdefault(colour, radius)  # the first shot to show an object fixes its size
         parents = (recipes[-1].id,) if given is not None else ()
-        recipes.append(Recipe.from_call(pipe, shot.prompt, negative_prompt=negative_prompt, seed=shot_seed,
+        recipes.append(Recipe.from_call(pipe, prompt, negative_prompt=negative_prompt, seed=shot_seed,
                                         steps=num_inference_steps, guidance=guidance_scale, frames=len(video),
                                         parents=parents, storyboard=board, shot=i + 1, first_frame=given,
                                         video=video, extra=extra))

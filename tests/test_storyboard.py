@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sorakit import world
-from sorakit.cut_frame import first_frame, shot_objects
+from sorakit.cut_frame import first_frame, shot_objects, with_sizes
 from sorakit.recipe import Recipe, first_frame_digest
 from sorakit.storyboard import Shot, Storyboard, storyboard
 
@@ -117,3 +117,13 @@ def test_a_cut_is_conditioned_on_that_frame(tiny_pipe, monkeypatch):
     assert film.recipes[1].first_frame_sha256 == first_frame_digest(start[None])
     assert np.array_equal(film.shot_videos[1][0], start) and film.recipes[1].parents == (film.recipes[0].id,)
     assert "red r=" in film.recipes[1].extra["cut_objects"]
+    assert film.recipes[1].prompt == "a small red ball drops"  # the established size named, as it was run
+    assert film.prompts[1] == "a red ball drops"  # the shot as written (continuity judges against it)
+
+
+def test_a_cut_names_the_established_sizes_where_its_prompt_does_not():
+    sizes = {"red": 1.1, "blue": 0.62}
+    assert with_sizes("the red ball bounces, then a big blue one", sizes) == \
+        "the large red ball bounces, then a big blue one"
+    assert with_sizes("a tiny blue ball and a red, rolling", sizes) == "a tiny blue ball and a large red, rolling"
+    assert with_sizes("a green ball", sizes) == "a green ball"
