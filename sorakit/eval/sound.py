@@ -5,6 +5,7 @@ and the whole add_sound soundtrack through the A/V-sync probe against the simula
 AV-Align for the learned and the ground-truth soundtracks for comparison.
 
     python -m sorakit.eval.sound --n 64            # prints JSON
+    sorakit eval sound --n 64                      # the same measure as a table (--json: as JSON)
 """
 from __future__ import annotations
 
@@ -60,17 +61,11 @@ def evaluate_sound(n: int = 64, start_seed: int = EVAL_SEEDS, height: int = 32, 
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Sync of the learned soundtrack on unseen world clips")
-    parser.add_argument("--n", type=int, default=64)
-    parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--fps", type=float, default=8.0)
-    parser.add_argument("--frames", type=int, default=16)
-    args = parser.parse_args(argv)
-    import torch
+    from .sound_cli import add_sound_arguments, measure
 
-    torch.set_num_threads(1)
-    print(json.dumps(evaluate_sound(args.n, height=args.size, width=args.size, fps=args.fps,
-                                    num_frames=args.frames), indent=1))
+    parser = argparse.ArgumentParser(description="Sync of the learned soundtrack on unseen world clips")
+    add_sound_arguments(parser)
+    print(json.dumps(measure(parser.parse_args(argv)), indent=1))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,70 @@
+"""`sorakit eval sound`: the learned soundtrack's sync measure from the command line, on a few real clips."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sorakit import cli, world
+from sorakit.eval.sound import EVAL_SEEDS
+from sorakit.eval.sound_cli import table
+from sorakit.sound import predict_impacts
+
+
+@pytest.fixture(scope="module")
+def measured():
+    """Two unseen clips through the CLI as JSON (stdout captured by hand: capsys is function-scoped)."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(["eval", "sound", "--n", "2", "--json"])
+    return code, json.loads(out.getvalue())
+
+
+def test_json_counts_the_clips_onsets(measured):
+    code, r = measured
+    assert code == 0
+    assert (r["clips"], r["size"], r["fps"], r["frames"]) == (2, "32x32", 8.0, 16)
+    assert r["seeds"] == [EVAL_SEEDS, EVAL_SEEDS + 1]
+    clips = [world.sample(s, fps=8.0, num_frames=16) for s in range(EVAL_SEEDS, EVAL_SEEDS + 2)]
+    # the reference is the simulator's heard onsets, the prediction ImpactNet's impacts, clip by clip
+    assert r["onsets"]["reference"] == sum(len(c.onsets) for c in clips)
+    assert r["onsets"]["predicted"] == sum(len(predict_impacts(c.video, 8.0)) for c in clips)
+    tp, n_ref, n_est = r["onsets"]["matched"], r["onsets"]["reference"], r["onsets"]["predicted"]
+    assert 0 <= tp <= min(n_ref, n_est)
+    assert r["precision"] == pytest.approx(tp / max(n_est, 1), abs=1e-3)
+    assert r["recall"] == pytest.approx(tp / max(n_ref, 1), abs=1e-3)
+    assert 0.0 <= r["av_align_learned"] and 0.0 <= r["av_align_ground_truth"]
+
+
+def test_table_shows_the_same_numbers(measured):
+    _, r = measured
+    text = table(r)
+    assert text.startswith("| measure | value |\n|---|---|\n")
+    assert f"| precision / recall / onset F1 at 50 ms | {r['precision']:.3f} / {r['recall']:.3f} / " \
+           f"{r['onset_f1']:.3f} |" in text
+    assert f"{r['onsets']['reference']} / {r['onsets']['predicted']} / {r['onsets']['matched']}" in text
+    empty = {**r, "median_offset_ms": None, "median_abs_offset_ms": None, "av_sync_mean_f1": None,
+             "av_sync_median_offset_ms": None, "av_align_learned": None, "av_align_ground_truth": None}
+    assert table(empty).count("n/a") == 6  # nothing to average: said, not a crash
+
+
+def test_table_is_the_default_output(capsys):
+    assert cli.main(["eval", "sound", "--n", "1", "--frames", "8"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| measure | value |") and "1 (seeds 1000000-1000000), 32x32, 8 fps, 8 frames" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--n", "0"], "--n"), (["--fps", "0"], "--fps"), (["--size", "100000"], "--size"),
+    (["--frames", "1"], "--frames"), (["--fps", "120", "--frames", "3"], "at least 32 ms"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    try:
+        code = cli.main(["eval", "sound", *argv])
+    except SystemExit as exc:  # argparse's errors exit from inside
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
