@@ -191,7 +191,7 @@ def test_cli_demo_command_launches_with_its_options(monkeypatch, tiny_pipe):
     assert cli.main(["demo", "--port", "7911"]) == 0
     kwargs, app = launched[0]
     try:
-        assert kwargs == {"host": "127.0.0.1", "port": 7911, "share": False, "auth": ("ann", "pw")}
+        assert kwargs == {"host": "127.0.0.1", "port": 7911, "share": False, "auth": ("ann", "pw"), "moderation": True}
         assert app.sorakit_handlers.pipe is tiny_pipe and app.local_url == "http://127.0.0.1:7911/"
         with pytest.raises(Exception, match="401|[Ll]ogin|[Aa]uth"):
             Client(app.local_url, verbose=False)  # a login is required

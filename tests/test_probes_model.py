@@ -91,9 +91,16 @@ def test_cli_eval_prints_the_table(monkeypatch, capsys):
         calls.update(n=n, pipe=pipe, steps=steps)
         return physics.PhysicsEval({"id/truth": physics.summarize([])}, config={"n": n})
 
+    import types
+
+    import sorakit
+
+    shipped = types.SimpleNamespace(set_progress_bar_config=lambda **kwargs: None)
+    loaded = []  # the shipped model, loaded on this process's device (under accelerate launch: its own)
+    monkeypatch.setattr(sorakit, "load", lambda *a, **k: loaded.append(k) or shipped)
     monkeypatch.setattr(physics, "evaluate_physics", fake)
     assert cli.main(["eval", "physics", "--n", "6", "--steps", "3"]) == 0
-    assert calls == {"n": 6, "pipe": None, "steps": 3}
+    assert calls == {"n": 6, "pipe": shipped, "steps": 3} and "device" in loaded[0]
     assert capsys.readouterr().out.startswith("| split | mode |")
     assert cli.main(["eval", "physics", "--n", "6", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["config"] == {"n": 6}
