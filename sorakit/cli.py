@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lineage = sub.add_parser("lineage", help="print the tree of clips (remixes, extensions, shots) behind files")
     lineage.add_argument("clips", nargs="+", metavar="CLIP", help="exported .mp4/.gif files")
+    lineage.add_argument("--from-c2pa", action="store_true", help="read each clip's recipe from its C2PA manifest")
 
     world = sub.add_parser("world", help="sample clips from the physics world")
     world.add_argument("--preview", required=True, metavar="OUT", help="output .gif contact sheet")
@@ -336,7 +337,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_lineage(args: argparse.Namespace) -> int:
     from sorakit import lineage
 
-    print(lineage.read(args.clips).text())
+    print(lineage.read(args.clips, source="c2pa" if args.from_c2pa else "recipe").text())
     return 0
 
 

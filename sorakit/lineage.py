@@ -139,11 +139,17 @@ def from_recipes(recipes: Iterable[Recipe], paths: Iterable[Path | None] | None 
     return Lineage(nodes)
 
 
-def read(paths: Iterable[str | os.PathLike]) -> Lineage:
+def read(paths: Iterable[str | os.PathLike], source: str = "recipe") -> Lineage:
     """The tree of the clips in these files (exported by `sorakit.export`). ValueError for a file that
-    is missing, is not a video, or carries no recipe."""
+    is missing, is not a video, or carries no recipe.
+
+    source: "recipe" reads the recipe sorakit writes into the file's metadata; "c2pa" reads the one in
+    its signed C2PA manifest (mp4 only), the public standard other tools read too."""
     from .media_read import read_metadata
 
+    if source not in ("recipe", "c2pa"):
+        raise ValueError(f"source must be 'recipe' or 'c2pa', got {source!r}")
+    recipe_of = _manifest_recipe if source == "c2pa" else read_metadata
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("give at least one exported clip (.mp4 or .gif)")
@@ -151,8 +157,19 @@ def read(paths: Iterable[str | os.PathLike]) -> Lineage:
     for path in paths:
         if path.suffix.lower() not in (".mp4", ".gif"):
             raise ValueError(f"{path}: not a clip sorakit exports (.mp4 or .gif)")
-        recipe = read_metadata(path)
+        recipe = recipe_of(path)
         if recipe is None:
             raise ValueError(f"{path}: carries no sorakit recipe, so its lineage is unknown")
         recipes.append(recipe)
     return from_recipes(recipes, paths)
+
+
+def _manifest_recipe(path: Path) -> Recipe | None:
+    from .provenance.manifest import manifest_recipe
+
+    if path.suffix.lower() != ".mp4":
+        raise ValueError(f"{path}: only mp4 clips carry a C2PA manifest")
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    data = manifest_recipe(path)
+    return None if data is None else Recipe.from_dict(data)

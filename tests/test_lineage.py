@@ -36,6 +36,19 @@ def test_ids_and_parents_survive_export_and_reimport(files):
     assert read[3].parents == (film.recipes[1].id,) and read[3].lineage.startswith(f"remix of {film.recipes[1].id}")
 
 
+def test_the_signed_manifests_carry_the_same_tree(files, capsys):
+    """The lineage travels in C2PA too: read from the manifests alone, the tree is the same."""
+    _, _, paths = files
+    mp4s = [p for p in paths if p.suffix == ".mp4"]
+    assert lineage.read(mp4s, source="c2pa").text() == lineage.read(mp4s).text()
+    assert cli.main(["lineage", "--from-c2pa", *map(str, mp4s)]) == 0
+    assert capsys.readouterr().out.strip() == lineage.read(mp4s).text().strip()
+    with pytest.raises(ValueError, match="source must be"):
+        lineage.read(mp4s, source="exif")
+    with pytest.raises(ValueError, match="no such file"):
+        lineage.read([mp4s[0].with_name("missing.mp4")], source="c2pa")
+
+
 def test_the_tree_links_every_clip_to_its_parents(files):
     film, remixed, paths = files
     tree = lineage.read(paths)

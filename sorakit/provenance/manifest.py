@@ -22,7 +22,8 @@ from typing import Any, Sequence
 from .. import __version__
 from .keys import SigningKey
 
-__all__ = ["RECIPE_LABEL", "SOURCE_TYPE", "WATERMARK_LABEL", "build_manifest", "read_store", "sign_mp4"]
+__all__ = ["RECIPE_LABEL", "SOURCE_TYPE", "WATERMARK_LABEL", "build_manifest", "manifest_recipe", "read_store",
+           "sign_mp4"]
 
 SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 RECIPE_LABEL = "org.sorakit.recipe"
@@ -118,3 +119,14 @@ def read_store(path: str | os.PathLike, trust_pem: bytes | None = None) -> dict 
         if "JumbfNotFound" in text or "ManifestNotFound" in text or "no JUMBF" in text:
             return None
         raise ValueError(f"{Path(path).name}: the C2PA manifest cannot be read: {text[:300]}") from None
+
+
+def manifest_recipe(path: str | os.PathLike) -> dict | None:
+    """The recipe recorded in the clip's active C2PA manifest (its custom assertion), or None when the
+    file carries no manifest or the manifest no recipe. Read as the C2PA library reports it; whether the
+    signature holds is `verify`'s question."""
+    store = read_store(path)
+    if store is None:
+        return None
+    manifest = store.get("manifests", {}).get(store.get("active_manifest"), {})
+    return next((a.get("data") for a in manifest.get("assertions", []) if a.get("label") == RECIPE_LABEL), None)
