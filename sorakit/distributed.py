@@ -7,6 +7,7 @@ inference), and `map_shared` gathers the results back in list order on every pro
 """
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Callable, Sequence, TypeVar
 
@@ -20,7 +21,21 @@ def process_state():
     import torch
     from accelerate import PartialState
 
-    return PartialState(cpu=not torch.cuda.is_available())
+    return release_group_at_exit(PartialState(cpu=not torch.cuda.is_available()))
+
+
+_release_registered = False
+
+
+def release_group_at_exit(state):
+    """Destroy the process group when the process ends. Without it, a process may exit with gloo's
+    threads still running, and their destructor aborts it ("terminate called without an active
+    exception", SIGABRT): a run that did all its work is then reported failed."""
+    global _release_registered
+    if state.num_processes > 1 and not _release_registered:
+        atexit.register(state.destroy_process_group)
+        _release_registered = True
+    return state
 
 
 def default_threads(state) -> int | None:

@@ -236,7 +236,11 @@ def _accelerator(cfg: TrainConfig, device: torch.device):
     launch` the processes form a group (gloo on CPUs, NCCL on GPUs) and DDP averages their gradients."""
     from accelerate import Accelerator
 
-    return Accelerator(cpu=device.type == "cpu", device_placement=False)
+    from sorakit.distributed import release_group_at_exit
+
+    acc = Accelerator(cpu=device.type == "cpu", device_placement=False)
+    release_group_at_exit(acc.state)
+    return acc
 
 
 def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
