@@ -9,6 +9,7 @@
 
 Works on Wan 2.1/2.2, WanVACE, SkyReels-V2, LTX-Video, CogVideoX, HunyuanVideo and Mochi pipelines (and sorakit's own).
 """
+from .._lazy import lazy_exports
 from .budget import DEFAULT_BUDGET, estimate
 from .capture import DEFAULT_LAYERS, DEFAULT_STEPS, Capture, capture
 from .render import overlay, plot_word_maps
@@ -17,9 +18,5 @@ __all__ = ["Capture", "DEFAULT_BUDGET", "DEFAULT_LAYERS", "DEFAULT_STEPS", "capt
            "overlay", "plot_word_maps"]
 
 
-def __getattr__(name):
-    if name == "localization":  # moved to sorakit.eval.attention; the old name resolves on first use
-        from ..eval.attention import localization
-
-        return localization
-    raise AttributeError(f"module 'sorakit.attention' has no attribute {name!r}")
+# moved to sorakit.eval.attention; the old name resolves on first use
+__getattr__, __dir__ = lazy_exports(__name__, {"localization": ("sorakit.eval.attention", "localization")})

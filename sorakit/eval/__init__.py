@@ -13,16 +13,12 @@ it may import them, they never import it.
 """
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_exports
 
 SUITES = ("quality", "physics", "attention", "hidden", "autoencoder", "events")
 
 __all__ = [*SUITES]
 
 
-def __getattr__(name: str):  # each suite pulls in torch and the model code; load it on first use
-    if name not in SUITES:
-        raise AttributeError(f"module 'sorakit.eval' has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.{name}")
-    globals()[name] = module
-    return module
+# each suite pulls in torch and the model code; it loads on first use
+__getattr__, __dir__ = lazy_exports(__name__, {suite: (f"{__name__}.{suite}", None) for suite in SUITES})

@@ -16,8 +16,7 @@ Footage from elsewhere: pick an object with `track_object(video, click=(x, y))` 
 """
 from __future__ import annotations
 
-import importlib
-
+from .._lazy import lazy_exports
 from .adherence import adherence
 from .av_sync import audio_onsets, av_align, av_sync, visible_contacts
 from .bounces import bounces
@@ -49,11 +48,4 @@ __all__ = ["DEFAULT_FPS", "PARSE_FLOOR", "PROBES", "Context", "ObjectTrack", "Ph
            "track_point", "tracking", "visible_contacts"]
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'sorakit.probes' has no attribute {name!r}")
-    module, attr = _LAZY[name]
-    value = importlib.import_module(module)
-    value = value if attr is None else getattr(value, attr)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

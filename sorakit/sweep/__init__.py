@@ -11,16 +11,11 @@ Names load on first use, so the `sorakit` command's parser can import sorakit.sw
 """
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_exports
 
 _LAZY = {"sweep": "run", "read_table": "table", "SETTINGS": "grid", "CELL_KEYS": "grid"}
 
 __all__ = [*_LAZY]
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'sorakit.sweep' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, {name: (f"{__name__}.{module}", name) for name, module in _LAZY.items()})
