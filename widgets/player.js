@@ -64,8 +64,9 @@ function render({ model, el }) {
   const counter = h("span", { class: "sorakit-counter" });
   const caption = h("div", { class: "sorakit-caption" });
   const heatLabel = h("div", { class: "sorakit-heat-label" });
+  const marks = h("div", { class: "sorakit-markers" });  // timeline marks (e.g. shot starts) under the scrubber
   el.classList.add("sorakit-player");
-  el.append(canvas, h("div", { class: "sorakit-controls" }, play, scrub, speed, counter), caption, heatLabel);
+  el.append(canvas, h("div", { class: "sorakit-controls" }, play, scrub, speed, counter), marks, caption, heatLabel);
 
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   let strip = null, heatStrip = null, heatColoured = null, frame = 0, timer = null, token = 0;
@@ -98,6 +99,23 @@ function render({ model, el }) {
     play.textContent = model.get("playing") ? "❚❚" : "▶";
     caption.textContent = model.get("label");
     heatLabel.textContent = heatColoured ? model.get("heat_label") : "";
+    let current = -1;  // the last mark at or before this frame (the shot being shown)
+    marks.querySelectorAll(".sorakit-marker").forEach((m, i) => { if (+m.dataset.frame <= frame) current = i; });
+    marks.querySelectorAll(".sorakit-marker").forEach((m, i) => m.classList.toggle("current", i === current));
+  }
+  function drawMarkers() {
+    marks.replaceChildren();
+    const list = model.get("markers") || [], last = Math.max(1, n() - 1);
+    list.forEach((m, i) => {
+      const b = h("button", { class: "sorakit-marker", title: m.label || `frame ${m.frame + 1}`,
+        "data-index": String(i), "data-frame": String(m.frame),
+        onclick: () => { model.set("playing", false); setFrame(m.frame, true); model.send({ event: "marker", index: i }); },
+      }, String(i + 1));
+      b.style.left = `${(100 * m.frame) / last}%`;
+      marks.append(b);
+    });
+    canvas.dataset.markers = String(list.length);
+    draw();
   }
 
   function schedule() {
@@ -154,15 +172,17 @@ function render({ model, el }) {
   model.on("change:speed", onSpeed);
   model.on("change:frame", onFrame);
   model.on("change:points", draw);
+  model.on("change:markers", drawMarkers);
   model.on("change:label", draw);
   model.on("change:heat_label", draw);
   model.on("change:size", draw);
   speed.value = String(model.get("speed"));
+  drawMarkers();
   loadVideo();
   return () => {
     clearInterval(timer);
     for (const [ev, fn] of [["video_png", loadVideo], ["heat_png", loadHeat], ["opacity", recolour],
-      ["playing", onPlaying], ["fps", schedule], ["speed", onSpeed], ["frame", onFrame], ["points", draw],
+      ["playing", onPlaying], ["fps", schedule], ["speed", onSpeed], ["frame", onFrame], ["points", draw], ["markers", drawMarkers],
       ["label", draw], ["heat_label", draw], ["size", draw]]) model.off(`change:${ev}`, fn);
   };
 }

@@ -46,12 +46,14 @@ class Player(StaticFallback, anywidget.AnyWidget):
     opacity = t.Float(0.6).tag(sync=True)
 
     points = t.List([]).tag(sync=True)         # per frame [y, x] or None: a tracked marker (continuous pixels)
+    markers = t.List([]).tag(sync=True)        # timeline marks, e.g. where each shot starts: [{frame, label}]
 
     def __init__(self, video=None, fps: float | None = None, label: str = "", **kwargs):
         super().__init__(**kwargs)
         self.video: np.ndarray | None = None
         self.heat: np.ndarray | None = None
         self._click_handlers: list[Callable[[int, int, int], None]] = []
+        self._marker_handlers: list[Callable[[int], None]] = []
         self.on_msg(self._on_browser_msg)
         if video is not None:
             self.show_video(video, fps=fps, label=label)
@@ -85,7 +87,7 @@ class Player(StaticFallback, anywidget.AnyWidget):
                 self.fps = float(fps)
             self.label = label
             self.frame = 0
-            self.heat_png, self.heat_frames, self.heat_label, self.points = b"", 0, "", []
+            self.heat_png, self.heat_frames, self.heat_label, self.points, self.markers = b"", 0, "", [], []
             self.clip_id += 1
 
     def is_showing(self, video) -> bool:
@@ -120,11 +122,32 @@ class Player(StaticFallback, anywidget.AnyWidget):
             raise ValueError(f"points needs one entry per frame ({self.num_frames}); got {len(pts)}")
         self.points = [None if p is None or not np.all(np.isfinite(p)) else [float(p[0]), float(p[1])] for p in pts]
 
+    def show_markers(self, frames, labels=None) -> None:
+        """Marks on the timeline at these frames of the clip (e.g. where each shot starts), with optional
+        labels (shown on hover); an empty list clears them. Clicking a mark jumps to its frame."""
+        frames = [int(f) for f in frames]
+        labels = [""] * len(frames) if labels is None else [str(label) for label in labels]
+        if len(labels) != len(frames):
+            raise ValueError(f"markers need one label per frame; got {len(labels)} labels for {len(frames)} frames")
+        if any(not 0 <= f < self.num_frames for f in frames):
+            raise ValueError(f"marker frames must be from 0 to {self.num_frames - 1} (the clip's frames); got {frames}")
+        self.markers = [{"frame": f, "label": label} for f, label in zip(frames, labels)]
+
+    def on_marker(self, handler: Callable[[int], None]) -> None:
+        """Call handler(index) when the mark `index` on the timeline is clicked."""
+        self._marker_handlers.append(handler)
+
     def on_click(self, handler: Callable[[int, int, int], None]) -> None:
         """Call handler(frame, y, x) when the canvas is clicked (clip pixel coordinates)."""
         self._click_handlers.append(handler)
 
     def _on_browser_msg(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("event") == "marker":
+            index = content.get("index")
+            if isinstance(index, int) and 0 <= index < len(self.markers):  # else stale, from a previous clip
+                for marker_handler in self._marker_handlers:
+                    marker_handler(index)
+            return
         if not isinstance(content, dict) or content.get("event") != "click":
             return
         f, y, x = (int(content.get(k, -1)) for k in ("frame", "y", "x"))

@@ -1,5 +1,7 @@
-"""Studio: the all-in-one widget. Prompt panel and player on top; attention, probes and the seed
-grid in tabs below. A Generate or a picked grid clip becomes the current clip of every part.
+"""Studio: the all-in-one widget. Prompt panel and player on top; attention, probes, the seed
+grid and the storyboard (with remix / extend) in tabs below. A Generate or a picked grid clip
+becomes the current clip of every part; a film, remix or extension becomes the current clip of the
+player and the probes (attention explores clips it can sample again from a prompt).
 """
 from __future__ import annotations
 
@@ -9,32 +11,43 @@ from functools import partial
 import ipywidgets as W
 
 from .. import media
-from .attention_explorer import AttentionExplorer, capture_all
+from ..families.defaults import pipeline_defaults
+from .attention_explorer import AttentionExplorer, sample_with_capture
 from .fallback import StaticFallback, clip_html
 from .player import Player
 from .probe_panel import ProbePanel
 from .prompt_panel import PromptPanel
 from .recipe import Generation, run_recipe
 from .seed_grid import SeedGrid
+from .storyboard_tab import StoryboardTab
 
-TABS = ("Attention", "Probes", "Seeds")
+TABS = ("Attention", "Probes", "Seeds", "Storyboard")
 
 
 class Studio(StaticFallback, W.VBox):
     def __init__(self, pipe, prompt: str = "a red ball is thrown to the right and bounces twice", seed: int = 0,
-                 steps: int = 20, guidance: float = 4.0, num_frames: int | None = None, seeds: int = 4,
-                 moderation=True):
-        """moderation: True (the policy in use, see sorakit.safety), a Moderation, or False (off)."""
+                 steps: int | None = None, guidance: float | None = None, num_frames: int | None = None,
+                 seeds: int = 4, moderation=True, height: int | None = None, width: int | None = None):
+        """pipe: sorakit's pipeline or a supported diffusers one (sorakit.load); steps, guidance, num_frames,
+        height, width: None for the pipeline's defaults (sorakit.families.defaults).
+        moderation: True (the policy in use, see sorakit.safety), a Moderation, or False (off)."""
         self.pipe = pipe
         self.generation: Generation | None = None
-        self.player = Player(fps=float(pipe.config.fps))
-        self.prompt_panel = PromptPanel(pipe, prompt, seed, steps, guidance, num_frames,
-                                        runner=partial(run_recipe, capture=capture_all, moderation=moderation))
+        spec = pipeline_defaults(pipe)
+        steps = spec.steps if steps is None else steps
+        guidance = spec.guidance if guidance is None else guidance
+        sizes = dict(num_frames=num_frames, height=height, width=width)
+        self.player = Player(fps=spec.fps)
+        self.prompt_panel = PromptPanel(pipe, prompt, seed, steps, guidance, **sizes,
+                                        runner=partial(sample_with_capture, moderation=moderation))
         self.attention = AttentionExplorer(pipe, self.player, listen=False)
         self.probes = ProbePanel(self.player, listen=False)
-        self.seed_grid = SeedGrid(pipe, prompt, seeds=seeds, steps=steps, guidance=guidance,
+        self.seed_grid = SeedGrid(pipe, prompt, seeds=seeds, steps=steps, guidance=guidance, **sizes,
                                   runner=partial(run_recipe, moderation=moderation))
-        self.tabs = W.Tab([self.attention, self.probes, self.seed_grid])
+        self.storyboard = StoryboardTab(pipe, self.player, show=self.show_clip, current=lambda: self.generation,
+                                        prompts=[prompt], seed=seed, steps=steps, guidance=guidance,
+                                        moderation=moderation)
+        self.tabs = W.Tab([self.attention, self.probes, self.seed_grid, self.storyboard])
         for i, title in enumerate(TABS):
             self.tabs.set_title(i, title)
         self.prompt_panel.on_result(self.show)
@@ -62,6 +75,16 @@ class Studio(StaticFallback, W.VBox):
         self.probes.set_clip(generation.video, generation.recipe.prompt, generation.fps)
         if not self.seed_grid.generations:  # an untouched grid follows the current prompt
             self.seed_grid.variants.value = generation.recipe.prompt
+        self.storyboard.remix.refresh()
+
+    def show_clip(self, generation: Generation) -> None:
+        """A clip made from other clips (a storyboard's film, a remix, an extension): into the player and
+        the probes. The attention explorer keeps its clip: it samples a clip again from its prompt alone."""
+        self.generation = generation
+        self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt or
+                               generation.recipe.lineage)
+        self.probes.set_clip(generation.video, generation.recipe.prompt, generation.fps)
+        self.storyboard.remix.refresh()
 
     def pick(self, generation: Generation) -> None:
         """A clip picked in the seed grid: its recipe goes into the prompt panel, the clip into the player."""
@@ -78,6 +101,8 @@ class Studio(StaticFallback, W.VBox):
         """A click on the video tracks a ball on the Probes tab and queries self-attention elsewhere."""
         if self.tabs.selected_index == TABS.index("Probes"):
             self.probes.track(frame, y, x)
+        elif self.attention.generation is not self.generation:
+            self.attention.status.value = "attention explores clips made from a prompt: Generate or pick one"
         else:
             self.attention.query(frame, y, x)
 
