@@ -11,8 +11,7 @@ from functools import partial
 import ipywidgets as W
 
 from .. import media
-from ..families.defaults import pipeline_defaults
-from .attention_explorer import AttentionExplorer, sample_with_capture
+from .attention_explorer import AttentionExplorer, capture_all
 from .fallback import StaticFallback, clip_html
 from .player import Player
 from .probe_panel import ProbePanel
@@ -26,23 +25,17 @@ TABS = ("Attention", "Probes", "Seeds", "Storyboard")
 
 class Studio(StaticFallback, W.VBox):
     def __init__(self, pipe, prompt: str = "a red ball is thrown to the right and bounces twice", seed: int = 0,
-                 steps: int | None = None, guidance: float | None = None, num_frames: int | None = None,
-                 seeds: int = 4, moderation=True, height: int | None = None, width: int | None = None):
-        """pipe: sorakit's pipeline or a supported diffusers one (sorakit.load); steps, guidance, num_frames,
-        height, width: None for the pipeline's defaults (sorakit.families.defaults).
-        moderation: True (the policy in use, see sorakit.safety), a Moderation, or False (off)."""
+                 steps: int = 20, guidance: float = 4.0, num_frames: int | None = None, seeds: int = 4,
+                 moderation=True):
+        """moderation: True (the policy in use, see sorakit.safety), a Moderation, or False (off)."""
         self.pipe = pipe
         self.generation: Generation | None = None
-        spec = pipeline_defaults(pipe)
-        steps = spec.steps if steps is None else steps
-        guidance = spec.guidance if guidance is None else guidance
-        sizes = dict(num_frames=num_frames, height=height, width=width)
-        self.player = Player(fps=spec.fps)
-        self.prompt_panel = PromptPanel(pipe, prompt, seed, steps, guidance, **sizes,
-                                        runner=partial(sample_with_capture, moderation=moderation))
+        self.player = Player(fps=float(pipe.config.fps))
+        self.prompt_panel = PromptPanel(pipe, prompt, seed, steps, guidance, num_frames,
+                                        runner=partial(run_recipe, capture=capture_all, moderation=moderation))
         self.attention = AttentionExplorer(pipe, self.player, listen=False)
         self.probes = ProbePanel(self.player, listen=False)
-        self.seed_grid = SeedGrid(pipe, prompt, seeds=seeds, steps=steps, guidance=guidance, **sizes,
+        self.seed_grid = SeedGrid(pipe, prompt, seeds=seeds, steps=steps, guidance=guidance,
                                   runner=partial(run_recipe, moderation=moderation))
         self.storyboard = StoryboardTab(pipe, self.player, show=self.show_clip, current=lambda: self.generation,
                                         prompts=[prompt], seed=seed, steps=steps, guidance=guidance,
