@@ -38,9 +38,13 @@ DEFAULT_STRENGTH = 0.8  # with a source video and no strength, as diffusers' Wan
 @dataclass
 class SpacetimePipelineOutput(BaseOutput):
     """frames: np.ndarray (B, F, H, W, 3) in [0, 1] for output_type="np"; (B, F, 3, H, W) tensor for "pt";
-    lists of PIL images for "pil"."""
+    lists of PIL images for "pil". audio: with `audio=True`, float32 (B, samples, 2) in [-1, 1], one
+    soundtrack per video lasting num_frames / fps at `sample_rate` Hz (as LTX2PipelineOutput carries
+    audio beside frames); None otherwise."""
 
     frames: np.ndarray | torch.Tensor | list
+    audio: np.ndarray | None = None
+    sample_rate: int | None = None
 
 
 class SpacetimePipeline(InputChecks, DiffusionPipeline):
@@ -298,6 +302,7 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
         attention_kwargs: dict | None = None,
         callback_on_step_end: Callable | PipelineCallback | MultiPipelineCallbacks | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
+        audio: bool = False,
     ):
         # 1. Check inputs
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
@@ -308,7 +313,7 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
         width = self.config.width if width is None else width
         self.check_inputs(prompt, negative_prompt, frames, num_frames, height, width, num_inference_steps,
                           guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs,
-                          prompt_embeds, negative_prompt_embeds, video, strength)
+                          prompt_embeds, negative_prompt_embeds, video, strength, audio)
         self._guidance_scale, self._attention_kwargs = guidance_scale, attention_kwargs
         self._current_timestep, self._interrupt = None, False
         device, dtype = self._execution_device, self.transformer.dtype
@@ -356,6 +361,7 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
 
         # 6. Decode, paste the given frames back (exact conditioning) and post-process
         latents = torch.where(mask.bool().expand_as(latents), known, latents)
+        soundtracks = sample_rate = None
         if output_type == "latent":
             self._check_finite(latents)
             video = latents
@@ -364,8 +370,19 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
             if given is not None:
                 video[:, :, : given.shape[2]] = given.to(video)
             self._check_finite(video)
+            if audio:
+                soundtracks, sample_rate = self.make_sound(video)
             video = self.video_processor.postprocess_video(video.clamp(-1, 1), output_type=output_type)
         self.maybe_free_model_hooks()
         if not return_dict:
-            return (video,)
-        return SpacetimePipelineOutput(frames=video)
+            return (video,) if soundtracks is None else (video, soundtracks)
+        return SpacetimePipelineOutput(frames=video, audio=soundtracks, sample_rate=sample_rate)
+
+    def make_sound(self, video: torch.Tensor) -> tuple[np.ndarray, int]:
+        """Decoded videos (B, 3, F, H, W) in about [-1, 1] -> (soundtracks (B, samples, 2), sample rate), each
+        made by `sorakit.add_sound` from its frames at this pipeline's fps."""
+        from .sound import add_sound
+
+        clips = ((video.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 4, 1).float().cpu().numpy()
+        made = [add_sound(clip, fps=self.config.fps) for clip in clips]
+        return np.stack([a for a, _ in made]), made[0][1]

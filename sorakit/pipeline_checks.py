@@ -31,7 +31,7 @@ class InputChecks:
     # --- validation -------------------------------------------------------------------------------
     def check_inputs(self, prompt, negative_prompt, frames, num_frames, height, width, num_inference_steps,
                      guidance_scale, num_videos_per_prompt, output_type, callback_on_step_end_tensor_inputs,
-                     prompt_embeds=None, negative_prompt_embeds=None, video=None, strength=None):
+                     prompt_embeds=None, negative_prompt_embeds=None, video=None, strength=None, audio=False):
         if self.transformer is None:
             raise ValueError("this pipeline has no transformer (it was loaded with transformer=None): it can encode "
                              "prompts but not sample; load one, e.g. sorakit.load(path)")
@@ -47,6 +47,11 @@ class InputChecks:
                 raise ValueError(f"frames with a batch axis need one clip per prompt: got {given.shape[0]} clips "
                                  f"for {batch} prompt(s)")
         self._check_video(video, strength, num_frames, height, width, batch)
+        if not isinstance(audio, (bool, np.bool_)):
+            raise ValueError(f"audio must be True (a soundtrack per video in out.audio) or False; got {audio!r}")
+        if audio and output_type == "latent":
+            raise ValueError('audio=True needs decoded frames to hear: use output_type "np", "pt" or "pil", '
+                             'not "latent"')
 
     def _check_video(self, video, strength, num_frames, height, width, batch: int) -> None:
         """A source clip and the strength to remix it at (video-to-video, SDEdit)."""

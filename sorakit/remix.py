@@ -21,6 +21,7 @@ from diffusers.utils import logging
 
 from .limits import LIMITS
 from .recipe import DEFAULT_FPS, Recipe, video_digest
+from .sound.joins import derived_sound, source_sound
 
 __all__ = ["Derived", "extend", "remix"]
 
@@ -35,12 +36,15 @@ class Derived:
 
     `parent_file` is the source's path when it was given as a file: export it with
     `export(d.video, out, recipe=d.recipe, parent_files=[d.parent_file])` and the parent, with its own
-    C2PA manifest, becomes the new clip's ingredient.
+    C2PA manifest, becomes the new clip's ingredient. `audio` (samples, 2) at `sample_rate` is its
+    soundtrack when the source had one (or sound was asked for), else None: pass both to `export`.
     """
 
     video: np.ndarray
     recipe: Recipe
     parent_file: Path | None = None
+    audio: np.ndarray | None = None
+    sample_rate: int | None = None
 
 
 def _as_clip(video: Any) -> tuple[np.ndarray, Recipe | None]:
@@ -94,16 +98,23 @@ def _file(video) -> Path | None:
     return Path(video) if isinstance(video, (str, os.PathLike)) else None
 
 
+def _fps(pipe) -> float:
+    return pipe.config.get("fps") or DEFAULT_FPS
+
+
 def remix(pipe, video: Any, prompt: str, strength: float = 0.8, *, parent: Recipe | str | None = None,
           seed: int = 0, num_inference_steps: int = 20, guidance_scale: float = 4.0,
-          negative_prompt: str | None = None) -> Derived:
+          negative_prompt: str | None = None, audio=None, sample_rate: int | None = None) -> Derived:
     """`video` remade with `prompt` (SDEdit): the last `strength` of the schedule runs from the clip noised
     to that level. strength 0 returns the clip as given (at the model's size), 1 ignores it (the same as a
     fresh sample with this seed); in between, the higher, the further the result may depart from it.
 
-    `parent` is the source's recipe or id when known (a file's own recipe is read with it).
+    `parent` is the source's recipe or id when known (a file's own recipe is read with it). A source with
+    sound (a file's own, or `audio=` with its `sample_rate=`; `audio=True` for sound anyway, False for
+    none) gives a remix with the sound `add_sound` hears in the new frames.
     """
     clip, parent_id = _source(pipe, video, parent)
+    sound = source_sound(video, audio, sample_rate)
     frames, height, width = clip.shape[:3]
     # All inputs are checked (with the pipeline's messages) before the strength-0 shortcut.
     pipe.check_inputs(prompt, negative_prompt, None, frames, height, width, num_inference_steps, guidance_scale, 1,
@@ -117,19 +128,22 @@ def remix(pipe, video: Any, prompt: str, strength: float = 0.8, *, parent: Recip
     recipe = Recipe.from_call(pipe, prompt, negative_prompt=negative_prompt, seed=seed, steps=num_inference_steps,
                               guidance=guidance_scale, frames=frames, parents=(parent_id,), derivation="remix",
                               strength=float(strength), video=out)
-    return Derived(out, recipe, _file(video))
+    return Derived(out, recipe, _file(video), *derived_sound(sound, out, 0, _fps(pipe)))
 
 
 def extend(pipe, video: Any, prompt: str, frames: int, *, context: int | None = None,
            parent: Recipe | str | None = None, seed: int = 0, num_inference_steps: int = 20,
-           guidance_scale: float = 4.0, negative_prompt: str | None = None) -> Derived:
+           guidance_scale: float = 4.0, negative_prompt: str | None = None, audio=None,
+           sample_rate: int | None = None) -> Derived:
     """`video` continued with `prompt` to `frames` frames in all; its own frames are kept exactly.
 
     Each window of the model's length is conditioned on the last `context` frames made so far
     (default half a window) and adds the rest, until the length is reached. One generator seeded
-    with `seed` serves every window, so the result is reproducible.
+    with `seed` serves every window, so the result is reproducible. A source with sound (as for `remix`)
+    keeps it over its own frames; the new frames get the sound `add_sound` hears in them.
     """
     clip, parent_id = _source(pipe, video, parent)
+    sound = source_sound(video, audio, sample_rate)
     window = pipe.config.num_frames
     context = window // 2 if context is None else context
     low, high = len(clip) + 1, LIMITS.frames[1]
@@ -150,4 +164,4 @@ def extend(pipe, video: Any, prompt: str, frames: int, *, context: int | None = 
     recipe = Recipe.from_call(pipe, prompt, negative_prompt=negative_prompt, seed=seed, steps=num_inference_steps,
                               guidance=guidance_scale, frames=int(frames), parents=(parent_id,),
                               derivation="extension", video=out, extra={"context_frames": int(context)})
-    return Derived(out, recipe, _file(video))
+    return Derived(out, recipe, _file(video), *derived_sound(sound, out, len(clip), _fps(pipe)))
