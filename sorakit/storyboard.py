@@ -158,6 +158,23 @@ class Film:
     recipe: Recipe  # the film's: every shot a parent
     storyboard_id: str
     shot_videos: tuple[np.ndarray, ...] = field(repr=False, default=())
+    audio: np.ndarray | None = field(repr=False, default=None)  # (samples, 2) over the whole film, or None
+    sample_rate: int | None = None
+
+    @property
+    def takes(self) -> tuple[int, ...]:
+        """The first frame of each take: the film's start and every cut (a continuing shot is the same take)."""
+        return (0, *(start for start, shot in zip(self.starts[1:], self.shots[1:]) if shot.transition == "cut"))
+
+    def with_sound(self, sample_rate: int | None = None) -> Film:
+        """This film with one soundtrack lasting as long as it plays: `add_sound` hears each take on its own
+        (a cut is no impact) and each take's sound starts at its first frame's sample."""
+        from .recipe import DEFAULT_FPS
+        from .sound.joins import takes_soundtrack
+        from .world import SAMPLE_RATE
+
+        rate, fps = sample_rate or SAMPLE_RATE, self.recipe.fps or DEFAULT_FPS
+        return replace(self, audio=takes_soundtrack(self.video, fps, self.takes, rate), sample_rate=rate)
 
     @property
     def boundaries(self) -> tuple[int, ...]:
@@ -225,19 +242,22 @@ def _cut(pipe, prompt: str, frames: int, seed: int, established: dict, call: dic
 
 def storyboard(pipe, shots: Iterable[Any], *, seed: int = 0, context: int = DEFAULT_CONTEXT,
                num_inference_steps: int = 20, guidance_scale: float = 4.0, negative_prompt: str | None = None,
-               progress: bool = True, on_shot: Callable[[int, int], None] | None = None) -> Film:
+               progress: bool = True, on_shot: Callable[[int, int], None] | None = None,
+               audio: bool = False) -> Film:
     """Make every shot of a storyboard and join them (see the module doc for the transitions).
 
     shots: prompts, `Shot`s or dicts (prompt, seed, frames, transition); the first shot's transition is
     ignored. seed: a shot without its own gets `seed + its index`. context: frames a continuing shot is
     conditioned on (1 to the model's window - 1). on_shot(done, total), if given, is called after each shot
-    (a widget's progress bar).
+    (a widget's progress bar). audio: give the film its soundtrack (`Film.with_sound`; off costs nothing).
     """
     shots = check_shots(shots)
     window = pipe.config.num_frames
     if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or not 1 <= context < window:
         raise ValueError(f"context must be a whole number of frames from 1 to {window - 1} (the model makes "
                          f"{window} at a time); got {context!r}")
+    if not isinstance(audio, (bool, np.bool_)):
+        raise ValueError(f"audio must be True (the film gets a soundtrack) or False; got {audio!r}")
     lengths = [s.frames or (window - context if i and s.transition == "continue" else window)
                for i, s in enumerate(shots)]
     for i, (s, n) in enumerate(zip(shots, lengths)):
@@ -285,4 +305,5 @@ def storyboard(pipe, shots: Iterable[Any], *, seed: int = 0, context: int = DEFA
     recipe = Recipe.from_call(pipe, "", negative_prompt=negative_prompt, seed=seed, steps=num_inference_steps,
                               guidance=guidance_scale, frames=len(film), parents=tuple(r.id for r in recipes),
                               storyboard=board, video=film)
-    return Film(film, tuple(shots), tuple(starts), tuple(recipes), recipe, board, tuple(made))
+    made = Film(film, tuple(shots), tuple(starts), tuple(recipes), recipe, board, tuple(made))
+    return made.with_sound() if audio else made
