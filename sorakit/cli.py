@@ -2,9 +2,11 @@
 
 Functions this file calls in other modules (their contract with the CLI):
   generate  sorakit.load(model_or_None) -> pipe; sorakit.recipe.Recipe(...).run_by(pipe) -> recipe;
+            sorakit.families.defaults.call_kwargs(pipe, recipe) -> the call's keyword arguments (ValueError
+            naming the allowed values when a diffusers pipeline cannot make those frames/sizes/steps);
             sorakit.safety.default_moderation() -> .check_recipe(recipe) before loading, .check_clip(video, recipe)
             before exporting (a refusal is a ValueError naming the category);
-            pipe(**recipe.pipeline_kwargs()).frames[0] -> (F, H, W, 3) float array;
+            pipe(**kwargs).frames[0] -> (F, H, W, 3) float array;
             sorakit.export(video, out, recipe=recipe) stores the recipe in the clip.
   probe     sorakit.media.read_clip(path) -> (video at the recipe's size, recipe | None);
             sorakit.probes.run(video, prompt=str|None, fps=float|None) -> report with .to_dict() (.summary() if any)
@@ -15,14 +17,17 @@ Functions this file calls in other modules (their contract with the CLI):
             quality: sorakit.eval.quality.evaluate_quality(pipe, n=int, steps=int, guidance=float, batch_size=int)
                      -> dict (as JSON); its batches are split between `accelerate launch` processes
             physics: sorakit.eval.physics.evaluate_physics(n=int, pipe=pipe|None, steps=int) -> .to_dict(), .table()
-            attention: sorakit.eval.attention.localization(pipe, n=int, n_generated=int) -> dict; .tables(dict) -> str
+            attention: sorakit.eval.attention.localization(pipe, n=int, n_generated=int, num_inference_steps=int)
+                       -> dict; .tables(dict) -> str
             hidden: sorakit.eval.hidden.run(pipe, n_clips=int) -> object with .to_dict(), .targets, .table(target)
             events: sorakit.eval.events_cli: add_events_parser(subparsers) and cmd_events(args) -> int
             sound: sorakit.eval.sound_cli: add_sound_parser(subparsers) and cmd_sound(args) -> int (no video model)
+            remix: sorakit.eval.remix_cli: add_remix_parser(subparsers) and cmd_remix(args) -> int
             autoencoder: diffusers.AutoencoderKL.from_pretrained(folder, use_safetensors=True) -> vae;
                          sorakit.eval.autoencoder.evaluate_autoencoder(vae, n=int, height=int, width=int,
                          num_frames=int) -> dict (as JSON)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None, moderation=bool|path)
+            (with --model: also pipe=sorakit.load(model), and size=(height, width) when given)
   sweep     sorakit.sweep.cli: add_sweep_parser(subparsers) and cmd_sweep(args) -> int (its own options)
   verify    sorakit.provenance.cli: add_verify_parser(subparsers) and cmd_verify(args) -> int (0 valid, 1 not)
 Bad input (ValueError, missing or unwritable files, bad arguments) prints one line to stderr and exits 2,
@@ -85,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale")
     gen.add_argument("--out", default="clip.mp4", help="output .mp4 or .gif")
     gen.add_argument("--fps", type=float, default=None, help="frames per second (default: the model's)")
-    gen.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
+    gen.add_argument("--model", default=None, help="model path or id (default: the shipped model); a diffusers "
+                     "video pipeline folder (Wan, LTX-Video, CogVideoX, HunyuanVideo, Mochi...) works too")
+    gen.add_argument("--frames", type=int, default=None, help="frames (default: the model's)")
+    gen.add_argument("--height", type=int, default=None, help="clip height in pixels (default: the model's)")
+    gen.add_argument("--width", type=int, default=None, help="clip width in pixels (default: the model's)")
 
     probe = sub.add_parser("probe", help="run the physics probes on a clip")
     probe.add_argument("clip")
@@ -119,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "policy.toml, or $SORAKIT_POLICY); see docs/moderation.md")
     demo.add_argument("--no-moderation", action="store_true",
                       help="turn moderation off (refused with --share or a non-loopback --host)")
+    demo.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
+    demo.add_argument("--height", type=int, default=None, help="clip height in pixels (default: the model's)")
+    demo.add_argument("--width", type=int, default=None, help="clip width in pixels (default: the model's)")
     return parser
 
 
@@ -138,6 +150,7 @@ def add_eval_parser(sub) -> None:
     att = ev_sub.add_parser("attention", help="how well colour-word attention maps find the ball")
     att.add_argument("--n", type=types.count, default=32, help="world clips for the teacher-forced setting")
     att.add_argument("--generated", type=types.count, default=8, help="sampled clips for the generated setting")
+    att.add_argument("--steps", type=types.steps, default=20, help="inference steps of each sampled clip")
     hid = ev_sub.add_parser("hidden", help="linear probes: which blocks hold the ball's position and velocity")
     hid.add_argument("--n", type=types.count, default=64, help="world clips (a quarter held out)")
     for suite in (qual, phys, att, hid):
@@ -145,10 +158,12 @@ def add_eval_parser(sub) -> None:
         tables = "" if suite is qual else " instead of the tables"  # quality has no table form
         suite.add_argument("--json", action="store_true", help=f"print every number as JSON{tables}")
     from sorakit.eval.events_cli import add_events_parser  # light: argparse only
+    from sorakit.eval.remix_cli import add_remix_parser  # light: argparse only
     from sorakit.eval.sound_cli import add_sound_parser  # light: argparse only
 
     add_events_parser(ev_sub)
     add_sound_parser(ev_sub)
+    add_remix_parser(ev_sub)
     # The autoencoder is measured on its own (no pipeline): the parse floor on its reconstructions.
     vae = ev_sub.add_parser("autoencoder", help="does a video autoencoder keep the physics measurable")
     vae.add_argument("--vae", required=True, metavar="FOLDER",
@@ -166,17 +181,19 @@ def _to_jsonable(obj: Any) -> Any:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     import sorakit
+    from sorakit.families.defaults import call_kwargs
     from sorakit.recipe import Recipe
     from sorakit.safety import default_moderation
 
     # Checked (against sorakit.limits and the moderation policy) before the model loads: bad input fails in a moment.
-    recipe = Recipe(args.prompt, seed=args.seed, steps=args.steps, guidance=args.guidance, fps=args.fps)
+    recipe = Recipe(args.prompt, seed=args.seed, steps=args.steps, guidance=args.guidance, fps=args.fps,
+                    frames=args.frames, height=args.height, width=args.width)
     writable_output(args.out, (".mp4", ".gif"))
     moderation = default_moderation()
     moderation.check_recipe(recipe)
     pipe = sorakit.load(args.model) if args.model else sorakit.load()
     recipe = recipe.run_by(pipe, model=args.model)
-    video = pipe(**recipe.pipeline_kwargs()).frames[0]
+    video = pipe(**call_kwargs(pipe, recipe)).frames[0]  # checks what a diffusers pipeline accepts
     moderation.check_clip(video, recipe)  # before the clip is written anywhere
     path = sorakit.export(video, args.out, recipe=recipe)
     print(path)
@@ -211,7 +228,7 @@ def cmd_world(args: argparse.Namespace) -> int:
 
 
 # the eval suites whose work `accelerate launch` splits between processes
-SPLIT_SUITES = ("quality", "physics", "events")
+SPLIT_SUITES = ("quality", "physics", "events", "attention", "hidden", "remix")
 
 
 def _one_process_unless_split(suite: str) -> None:
@@ -238,6 +255,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from sorakit.eval.sound_cli import cmd_sound
 
         return cmd_sound(args)
+    if args.suite == "remix":  # its options and command live beside it
+        from sorakit.eval.remix_cli import cmd_remix
+
+        return cmd_remix(args)
     from sorakit.eval import attention, hidden, physics, quality
 
     if args.suite == "quality":  # a dict of shares; JSON is its only form
@@ -248,7 +269,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         result = physics.evaluate_physics(n=args.n, pipe=_eval_pipe(args.model), steps=args.steps)
         text = result.table() if hasattr(result, "table") else None
     elif args.suite == "attention":
-        result = attention.localization(_eval_pipe(args.model), n=args.n, n_generated=args.generated)
+        result = attention.localization(_eval_pipe(args.model), n=args.n, n_generated=args.generated,
+                                        num_inference_steps=args.steps)
         text = attention.tables(result)
     else:
         result = hidden.run(_eval_pipe(args.model), n_clips=args.n)
@@ -329,8 +351,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from sorakit import demo
 
     moderation = False if args.no_moderation else (args.policy or True)
-    demo.launch(host=args.host, port=args.port, share=args.share, auth=demo_auth(args.auth_file),
-                moderation=moderation)
+    options = dict(host=args.host, port=args.port, share=args.share, auth=demo_auth(args.auth_file),
+                   moderation=moderation)
+    if (args.height is None) != (args.width is None):
+        raise ValueError("--height and --width go together (the demo's clip size)")
+    if args.model is not None:  # the default (the shipped model) is launch's own to load
+        import sorakit
+
+        options["pipe"] = sorakit.load(args.model)
+    if args.height is not None:
+        options["size"] = (args.height, args.width)
+    demo.launch(**options)
     return 0
 
 

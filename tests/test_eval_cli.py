@@ -31,7 +31,7 @@ def loaded(monkeypatch):
     return calls
 
 
-def _localization(pipe, n, n_generated):
+def _localization(pipe, n, n_generated, num_inference_steps):
     row = {"miou@0.4": 0.5, "miou_best": 0.6, "best_threshold": 0.3, "pointing": 0.75, "maps": n}
     return {"teacher_forced": {"t=0.5": {"layer 0": row}}, "generated": {}, "skipped_generated": 0,
             "chance": {"pointing": 0.03, "iou_all_ones": 0.03}}

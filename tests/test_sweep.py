@@ -174,6 +174,40 @@ def test_eval_quality_with_two_processes_matches_one(pipe):
     assert two == one
 
 
+def _one_thread(call):
+    """`call()` with one torch thread, as each launched process has (float sums follow the thread count)."""
+    from sorakit.training.process_state import restored_process_state
+
+    with restored_process_state(1, seed=None):
+        return json.loads(json.dumps(call(), default=str))
+
+
+@pytest.mark.slow
+def test_eval_attention_with_two_processes_matches_one(pipe):
+    from sorakit.eval.attention import localization
+
+    # 3 clips: processes 0 and 1 score 2 teacher-forced and 1 sampled; every map's IoU and pointing hit counts
+    proc = launch("-m", "sorakit", "eval", "attention", "--n", "2", "--generated", "1", "--steps", "2", "--json")
+    assert "attention eval (process 1/2)" in proc.stderr
+    one = _one_thread(lambda: localization(pipe, n=2, n_generated=1, num_inference_steps=2, progress=False))
+    two = json.loads(proc.stdout)
+    assert two["teacher_forced"]["t=0.5"]["all layers"]["maps"] == 2 and two["generated"]
+    assert two == one
+
+
+@pytest.mark.slow
+def test_eval_hidden_with_two_processes_matches_one(pipe):
+    from sorakit.eval.hidden import run
+
+    # 5 noise levels x 1 batch of 8 clips: process 0 records 3 levels, process 1 two; both fit every probe
+    proc = launch("-m", "sorakit", "eval", "hidden", "--n", "8", "--json")
+    assert "hidden probes (process 1/2)" in proc.stderr
+    one = _one_thread(lambda: run(pipe, n_clips=8, progress=False).to_dict())
+    two = json.loads(proc.stdout)
+    assert len(two["r2"]) == 7 and two["n_test_clips"] == 2
+    assert two == one
+
+
 # --- bad input: a clear error before anything runs ---------------------------------------------------
 @pytest.mark.parametrize("call, message", [
     (lambda p, o: sweep(p, [], out=o), "prompts is empty"),
@@ -263,6 +297,6 @@ def test_eval_suites_that_do_not_split_refuse_several_processes(monkeypatch, cap
 
     monkeypatch.setattr(distributed, "process_state", lambda: types.SimpleNamespace(num_processes=2))
     monkeypatch.setattr(sorakit, "load", lambda *a, **k: pytest.fail("the model was loaded"))
-    assert _exit_status(["eval", "hidden", "--n", "4"]) == 2
-    assert ("eval hidden runs in one process (2 were launched); accelerate launch splits only: "
-            "quality, physics, events") in capsys.readouterr().err
+    assert _exit_status(["eval", "autoencoder", "--vae", "runs/vae", "--n", "4"]) == 2
+    assert ("eval autoencoder runs in one process (2 were launched); accelerate launch splits only: "
+            "quality, physics, events, attention, hidden") in capsys.readouterr().err

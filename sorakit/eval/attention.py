@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from .. import world
 from ..attention.capture import capture, fraction_range
+from .batches import map_batches
 
 THRESHOLDS = np.round(np.linspace(0.05, 0.95, 19), 2)
 DAAM_TAU = 0.4
@@ -48,6 +49,11 @@ class _Scores:
         hits, frames = _pointing(heat, mask)
         self.hits, self.frames = self.hits + hits, self.frames + frames
 
+    def extend(self, other: "_Scores") -> None:
+        """Add another share's maps after this one's (in clip order, as one process would have)."""
+        self.ious += other.ious
+        self.hits, self.frames = self.hits + other.hits, self.frames + other.frames
+
     def summary(self) -> dict:
         miou = np.mean(self.ious, 0)
         best = int(miou.argmax())
@@ -75,41 +81,56 @@ def _score_capture(cap, targets, buckets, results, key):
                 results.setdefault((key, bucket, name), _Scores()).add(heat, mask)
 
 
-@torch.no_grad()
-def teacher_forced(pipe, clips, noise_levels, results, seed: int = 0):
+def clip_noises(clips, seed: int) -> list[torch.Tensor]:
+    """Clip i's noise: the i-th draw of one generator seeded `seed`, so a clip gets the same noise
+    whichever process scores it (each process replays the draws; they are cheap beside the model)."""
     gen = torch.Generator().manual_seed(seed)
-    for clip in tqdm(clips, desc="teacher-forced clips"):
-        x0 = world.to_model_space(clip.video)[None].to(pipe.transformer.dtype)
-        known, mask = torch.zeros_like(x0), torch.zeros(1, 1, x0.shape[2], 1, 1)
-        noise = torch.randn(x0.shape, generator=gen)
-        targets = [(c, clip.masks[:, k]) for k, c in enumerate(clip.states.color) if clip.masks[:, k].any()]
-        for t in noise_levels:
-            x_t = (1 - t) * x0 + t * noise
-            with capture(pipe) as cap:
-                emb = pipe.encode_text([clip.caption])
-                pipe.predict_x0(x_t, known, mask, torch.tensor(t * 1000.0), emb, None, 1.0)
-            _score_capture(cap, targets, {"one call": [0]}, results, f"t={t}")
+    return [torch.randn((1, *world.to_model_space(clip.video).shape), generator=gen) for clip in clips]
 
 
 @torch.no_grad()
-def generated(pipe, clips, results, num_inference_steps: int, guidance_scale: float, seed: int = 0) -> int:
-    """Returns how many (clip, colour) pairs were skipped because the colour never appeared."""
+def teacher_forced_clip(pipe, clip, noise: torch.Tensor, noise_levels, results) -> None:
+    """One world clip noised to each level and denoised by one transformer call under capture."""
+    x0 = world.to_model_space(clip.video)[None].to(pipe.transformer.dtype)
+    known, mask = torch.zeros_like(x0), torch.zeros(1, 1, x0.shape[2], 1, 1)
+    targets = [(c, clip.masks[:, k]) for k, c in enumerate(clip.states.color) if clip.masks[:, k].any()]
+    for t in noise_levels:
+        x_t = (1 - t) * x0 + t * noise
+        with capture(pipe) as cap:
+            emb = pipe.encode_text([clip.caption])
+            pipe.predict_x0(x_t, known, mask, torch.tensor(t * 1000.0), emb, None, 1.0)
+        _score_capture(cap, targets, {"one call": [0]}, results, f"t={t}")
+
+
+def teacher_forced(pipe, clips, noise_levels, results, seed: int = 0):
+    for clip, noise in zip(tqdm(clips, desc="teacher-forced clips"), clip_noises(clips, seed)):
+        teacher_forced_clip(pipe, clip, noise, noise_levels, results)
+
+
+@torch.no_grad()
+def generated_clip(pipe, clip, index: int, results, num_inference_steps: int, guidance_scale: float,
+                   seed: int = 0) -> int:
+    """Sample from clip i's caption (seeded seed + i) under capture; returns the colours never seen."""
     buckets = {"all steps": list(range(num_inference_steps))}
     buckets.update({f"steps {name}": fraction_range(num_inference_steps, f) for name, f in THIRDS.items()})
-    skipped = 0
-    for i, clip in enumerate(tqdm(clips, desc="generated clips")):
-        with capture(pipe) as cap:
-            video = pipe(clip.caption, num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
-                         generator=torch.Generator().manual_seed(seed + i), output_type="np").frames[0]
-        targets = []
-        for colour in dict.fromkeys(clip.states.color):
-            mask = world.coverage(video, world.COLORS[colour]) > 0.5
-            if mask.any():
-                targets.append((colour, mask))
-            else:
-                skipped += 1
-        _score_capture(cap, targets, buckets, results, "generated")
+    with capture(pipe) as cap:
+        video = pipe(clip.caption, num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
+                     generator=torch.Generator().manual_seed(seed + index), output_type="np").frames[0]
+    targets, skipped = [], 0
+    for colour in dict.fromkeys(clip.states.color):
+        mask = world.coverage(video, world.COLORS[colour]) > 0.5
+        if mask.any():
+            targets.append((colour, mask))
+        else:
+            skipped += 1
+    _score_capture(cap, targets, buckets, results, "generated")
     return skipped
+
+
+def generated(pipe, clips, results, num_inference_steps: int, guidance_scale: float, seed: int = 0) -> int:
+    """Returns how many (clip, colour) pairs were skipped because the colour never appeared."""
+    return sum(generated_clip(pipe, clip, i, results, num_inference_steps, guidance_scale, seed)
+               for i, clip in enumerate(tqdm(clips, desc="generated clips")))
 
 
 def _chance(clips) -> dict:
@@ -120,8 +141,12 @@ def _chance(clips) -> dict:
 
 
 def localization(pipe, n: int = 32, noise_levels=(0.25, 0.5, 0.75, 0.95), n_generated: int = 8,
-                 num_inference_steps: int = 20, guidance_scale: float = 4.0, seed: int = 10**6) -> dict:
+                 num_inference_steps: int = 20, guidance_scale: float = 4.0, seed: int = 10**6,
+                 progress: bool = True) -> dict:
     """Localization of colour-word maps on `n` world clips (teacher-forced) and `n_generated` samples.
+
+    Under `accelerate launch` each process scores a contiguous share of the clips (each clip's noise
+    and seed are its own, see `clip_noises`), and every process returns the same result.
 
     -> {"teacher_forced": {"t=0.5": {"layer 3": {miou@0.4, miou_best, best_threshold, pointing, maps}, ...}},
         "generated": {"last third": {...}, ...}, "skipped_generated": int, "chance": {...}}
@@ -133,12 +158,23 @@ def localization(pipe, n: int = 32, noise_levels=(0.25, 0.5, 0.75, 0.95), n_gene
     cfg = pipe.config
     sample = lambda s: world.sample(s, height=cfg.height, width=cfg.width, num_frames=cfg.num_frames, fps=cfg.fps)  # noqa: E731
     clips = [sample(seed + i) for i in range(n)]
+    prompts = [sample(seed + n + i) for i in range(n_generated)]
+    noises = clip_noises(clips, seed)
+
+    def scored(job: int) -> list[tuple[dict, int]]:  # one clip: teacher-forced first, then generated
+        part: dict = {}
+        if job < n:
+            teacher_forced_clip(pipe, clips[job], noises[job], noise_levels, part)
+            return [(part, 0)]
+        i = job - n
+        return [(part, generated_clip(pipe, prompts[i], i, part, num_inference_steps, guidance_scale, seed))]
+
     results: dict = {}
-    teacher_forced(pipe, clips, noise_levels, results, seed)
     skipped = 0
-    if n_generated:
-        prompts = [sample(seed + n + i) for i in range(n_generated)]
-        skipped = generated(pipe, prompts, results, num_inference_steps, guidance_scale, seed)
+    for part, missed in map_batches(pipe, scored, n + n_generated, "attention eval", progress):
+        skipped += missed
+        for key, scores in part.items():
+            results.setdefault(key, _Scores()).extend(scores)
     out: dict = {"teacher_forced": {}, "generated": {}, "skipped_generated": skipped, "chance": _chance(clips)}
     for (key, bucket, name), scores in results.items():
         setting = out["generated"].setdefault(bucket, {}) if key == "generated" else \

@@ -19,6 +19,7 @@ import torch
 from .. import world
 from ..model import condition_input
 from ..probes.report import jsonable
+from .batches import map_batches
 
 SEED = 3_000_000  # held out: training streams start at 0, the monitor at 1_000_000, evaluation at 2_000_000
 SCENARIOS = ("drop", "throw", "roll", "hoop")  # one ball, so "the ball" is unambiguous
@@ -79,39 +80,53 @@ def _clips(n: int, seed: int, pipe) -> list[world.Clip]:
                          num_frames=cfg.num_frames, fps=cfg.fps) for k in range(n)]
 
 
+def batch_noises(clips: list[world.Clip], noise_level_seed: int, batch_size: int) -> list[torch.Tensor]:
+    """The noise of each batch of `clips`: draws in batch order from one generator seeded
+    `noise_level_seed`, so a batch gets the same noise whichever process records it."""
+    gen = torch.Generator().manual_seed(noise_level_seed)
+    shape = world.to_model_space(clips[0].video).shape
+    return [torch.randn((len(clips[i:i + batch_size]), *shape), generator=gen)
+            for i in range(0, len(clips), batch_size)]
+
+
 @torch.no_grad()
-def record(pipe, clips: list[world.Clip], layers: list[int], noise_level: float, seed: int = 0,
-           batch_size: int = 16) -> np.ndarray:
-    """(len(layers) + 1, n_clips, F, D) frame-pooled features: the input to block 0, then each block's output."""
+def record_batch(pipe, batch: list[world.Clip], layers: list[int], noise_level: float,
+                 noise: torch.Tensor) -> np.ndarray:
+    """(len(layers) + 1, len(batch), F, D) frame-pooled features of one batch: the input to block 0,
+    then each block's output."""
     transformer = pipe.transformer
-    feats: dict[int, list] = {k: [] for k in range(len(layers) + 1)}
-    frames = clips[0].video.shape[0]
+    feats: dict[int, np.ndarray] = {}
+    frames = batch[0].video.shape[0]
 
     def pool(k):
         def hook(_module, args, output=None):
             h = (output if output is not None else args[0]).float()  # (B, L, D), tokens frame by frame
-            feats[k].append(h.reshape(h.shape[0], frames, -1, h.shape[-1]).mean(2).cpu().numpy())
+            feats[k] = h.reshape(h.shape[0], frames, -1, h.shape[-1]).mean(2).cpu().numpy()
         return hook
 
     handles = [transformer.blocks[0].register_forward_pre_hook(pool(0))]
     handles += [transformer.blocks[i].register_forward_hook(pool(k + 1)) for k, i in enumerate(layers)]
-    gen = torch.Generator().manual_seed(seed)
     device, dtype = pipe._execution_device, transformer.dtype
     try:
-        for start in range(0, len(clips), batch_size):
-            batch = clips[start:start + batch_size]
-            x0 = torch.stack([world.to_model_space(c.video) for c in batch]).to(device)
-            noise = torch.randn(x0.shape, generator=gen).to(device)
-            x_t = (1 - noise_level) * x0 + noise_level * noise
-            mask = torch.zeros(len(batch), 1, *x0.shape[2:3], 1, 1, device=device)
-            context = pipe.encode_text([c.caption for c in batch], device).to(dtype)
-            timestep = torch.full((len(batch),), noise_level * 1000.0, device=device, dtype=dtype)
-            hidden = condition_input(x_t, torch.zeros_like(x0), mask).to(dtype)
-            transformer(hidden, timestep, context, return_dict=False)
+        x0 = torch.stack([world.to_model_space(c.video) for c in batch]).to(device)
+        x_t = (1 - noise_level) * x0 + noise_level * noise.to(device)
+        mask = torch.zeros(len(batch), 1, *x0.shape[2:3], 1, 1, device=device)
+        context = pipe.encode_text([c.caption for c in batch], device).to(dtype)
+        timestep = torch.full((len(batch),), noise_level * 1000.0, device=device, dtype=dtype)
+        hidden = condition_input(x_t, torch.zeros_like(x0), mask).to(dtype)
+        transformer(hidden, timestep, context, return_dict=False)
     finally:
         for h in handles:
             h.remove()
-    return np.stack([np.concatenate(feats[k]) for k in range(len(layers) + 1)])
+    return np.stack([feats[k] for k in range(len(layers) + 1)])
+
+
+def record(pipe, clips: list[world.Clip], layers: list[int], noise_level: float, seed: int = 0,
+           batch_size: int = 16) -> np.ndarray:
+    """(len(layers) + 1, n_clips, F, D) frame-pooled features: the input to block 0, then each block's output."""
+    noises = batch_noises(clips, seed, batch_size)
+    return np.concatenate([record_batch(pipe, clips[b * batch_size:(b + 1) * batch_size], layers, noise_level, noise)
+                           for b, noise in enumerate(noises)], axis=1)
 
 
 def _ridge(x: np.ndarray, y: np.ndarray, alpha: float):
@@ -159,17 +174,26 @@ def run(pipe, n_clips: int = 64, layers=None, noise_levels=(0.1, 0.3, 0.5, 0.7, 
     if n_clips < 8 or not 2 <= n_test <= n_clips - 4:
         raise ValueError(f"need n_clips >= 8 with at least 2 held-out and 4 training clips, got n_clips={n_clips}, "
                          f"test_fraction={test_fraction}")
-    from tqdm.auto import tqdm
-
     clips = _clips(n_clips, seed, pipe)
     targets = np.stack([np.concatenate([c.states.pos[:, 0], c.states.vel[:, 0]], -1) for c in clips])  # (N, F, 4)
     order = np.random.default_rng(seed).permutation(n_clips)
     test, train = order[:n_test], order[n_test:]
     names = ["embed"] + [f"block {i}" for i in layers]
+    # The transformer calls split between accelerate's processes, one (level, batch) each; the
+    # probes need every clip's features, so every process fits them all (a small share of the time).
+    n_batches = -(-n_clips // batch_size)
+    noises = [batch_noises(clips, seed + j, batch_size) for j in range(len(levels))]
+
+    def recorded(job: int) -> list[np.ndarray]:
+        j, b = divmod(job, n_batches)
+        batch = clips[b * batch_size:(b + 1) * batch_size]
+        return [record_batch(pipe, batch, layers, levels[j], noises[j][b])]
+
+    parts = map_batches(pipe, recorded, len(levels) * n_batches, "hidden probes", progress)
     r2 = np.full((len(names), len(levels), len(TARGETS)), np.nan)
     alpha = np.full((len(names), len(levels)), np.nan)
-    for j, level in enumerate(tqdm(levels, desc="hidden probes", disable=not progress)):
-        feats = record(pipe, clips, layers, level, seed=seed + j, batch_size=batch_size)
+    for j in range(len(levels)):
+        feats = np.concatenate(parts[j * n_batches:(j + 1) * n_batches], axis=1)
         for i in range(len(names)):
             scores, alpha[i, j] = fit_probe(feats[i], targets, train, test)
             r2[i, j] = [scores[:2].mean(), scores[2:].mean()]
