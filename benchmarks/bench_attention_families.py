@@ -8,12 +8,12 @@ only where the Python bookkeeping dominates; treat them as an upper bound. Print
 """
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import torch
 
@@ -21,27 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sorakit import attention  # noqa: E402
-from sorakit.families import tiny  # noqa: E402
+from sorakit.families import checkpoints, tiny  # noqa: E402
 
 PROMPT = "a red ball is thrown to the right and bounces twice"
 REPEATS = 5
-# Real checkpoints: transformer config (only what sets depth and patching) + the pipeline's VAE
-# compression + a typical call; text tokens of a ~12-word prompt.
-REAL = {
-    "Wan2.1-T2V-1.3B 81x480x832, 50 steps": (
-        "WanTransformer3DModel", dict(num_layers=30, num_attention_heads=12, attention_head_dim=128, ffn_dim=8960,
-                                      text_dim=4096, patch_size=(1, 2, 2)), (4, 8), (81, 480, 832, 50)),
-    "CogVideoX-2b 49x480x720, 50 steps": (
-        "CogVideoXTransformer3DModel", dict(num_layers=30, num_attention_heads=30, attention_head_dim=64),
-        (4, 8), (49, 480, 720, 50)),
-    "HunyuanVideo 61x544x960, 50 steps": (
-        "HunyuanVideoTransformer3DModel", dict(num_layers=20, num_single_layers=40), (4, 8), (61, 544, 960, 50)),
-    "LTX-Video 121x480x704, 50 steps": (
-        "LTXVideoTransformer3DModel", dict(num_layers=28), (8, 32), (121, 480, 704, 50)),
-    "Mochi-1 85x480x848, 64 steps": (
-        "MochiTransformer3DModel", dict(num_layers=48), (6, 8), (85, 480, 848, 64)),
-}
-TEXT_TOKENS = 20
+TEXT_TOKENS = 20  # real checkpoints' plans: the real tokens of a ~12-word prompt
 
 
 def cpu_time(fn) -> float:
@@ -75,30 +59,31 @@ def tiny_family(family: str) -> dict:
 
 
 def real_plans() -> list[dict]:
-    import diffusers
-    from accelerate import init_empty_weights
-
     rows = []
-    for name, (cls, config, (s_t, s_s), (frames, height, width, steps)) in REAL.items():
-        with init_empty_weights():
-            transformer = getattr(diffusers, cls)(**config)
-        pipe = SimpleNamespace(transformer=transformer, vae=object(), vae_scale_factor_temporal=s_t,
-                               vae_scale_factor_spatial=s_s)
+    for name, spec in checkpoints.CHECKPOINTS.items():
+        pipe = checkpoints.meta_pipeline(name)
+        frames, height, width, steps = (spec.call[k] for k in ("num_frames", "height", "width", "num_inference_steps"))
         full = attention.estimate(pipe, frames, height, width, steps, text_tokens=TEXT_TOKENS)
         n_layers = full.layers
         middle, late = range(n_layers // 3, -(-2 * n_layers // 3)), range(2 * steps // 3, steps)
         default = attention.estimate(pipe, frames, height, width, steps, text_tokens=TEXT_TOKENS,
                                      layers=middle, steps=late)
-        rows.append({"checkpoint": name, "video_tokens": full.video_tokens, "grid": list(full.grid),
-                     "all_layers_all_steps_GiB": round(full.nbytes / 2**30, 2),
+        rows.append({"checkpoint": f"{name} {spec.describe()}", "video_tokens": full.video_tokens,
+                     "grid": list(full.grid), "all_layers_all_steps_GiB": round(full.nbytes / 2**30, 2),
                      "middle_third_layers_last_third_steps_GiB": round(default.nbytes / 2**30, 3),
                      "within_default_budget": full.nbytes <= attention.DEFAULT_BUDGET})
     return rows
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("families", nargs="*", metavar="family",
+                        help=f"tiny builds to time (default all: {', '.join(tiny.FAMILIES)})")
+    families = parser.parse_args().families or list(tiny.FAMILIES)
+    unknown = [f for f in families if f not in tiny.FAMILIES]  # (choices= rejects an empty list before 3.12)
+    if unknown:
+        parser.error(f"unknown family {', '.join(unknown)}; choose from {', '.join(tiny.FAMILIES)}")
     torch.set_num_threads(1)
-    families = sys.argv[1:] or list(tiny.FAMILIES)
     print(json.dumps({"tiny": [tiny_family(f) for f in families], "real": real_plans()}, indent=1))
 
 

@@ -8,8 +8,8 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = ["01_quickstart", "02_prompt_and_seed_exploration", "03_attention_maps", "04_physics_probes",
-            "05_inside_the_dit", "06_train_your_own", "07_share_a_demo", "09_storyboards_and_remix", "10_sweeps",
-            "11_sound"]
+            "05_inside_the_dit", "06_train_your_own", "07_share_a_demo", "08_bring_your_own_model",
+            "09_storyboards_and_remix", "10_sweeps", "11_sound"]
 
 
 def _load(name: str) -> dict:

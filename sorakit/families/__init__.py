@@ -1,5 +1,6 @@
 """The diffusers video pipelines sorakit supports, by family: what `sorakit.load` accepts and what
-`attention.capture` knows how to read. Builders of tiny offline versions live in `families.tiny`."""
+`attention.capture` knows how to read. Builders of tiny offline versions live in
+`families.tiny`; published checkpoints' configs (for planning capture storage) in `families.checkpoints`."""
 from __future__ import annotations
 
 # family -> diffusers pipeline classes (the `_class_name` in a folder's model_index.json)
