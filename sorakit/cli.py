@@ -20,6 +20,7 @@ Functions this file calls in other modules (their contract with the CLI):
             hidden: sorakit.eval.hidden.run(pipe, n_clips=int) -> object with .to_dict(), .targets, .table(target)
             events: sorakit.eval.events_cli: add_events_parser(subparsers) and cmd_events(args) -> int
             sound: sorakit.eval.sound_cli: add_sound_parser(subparsers) and cmd_sound(args) -> int (no video model)
+            remix: sorakit.eval.remix_cli: add_remix_parser(subparsers) and cmd_remix(args) -> int
             autoencoder: diffusers.AutoencoderKL.from_pretrained(folder, use_safetensors=True) -> vae;
                          sorakit.eval.autoencoder.evaluate_autoencoder(vae, n=int, height=int, width=int,
                          num_frames=int) -> dict (as JSON)
@@ -147,10 +148,12 @@ def add_eval_parser(sub) -> None:
         tables = "" if suite is qual else " instead of the tables"  # quality has no table form
         suite.add_argument("--json", action="store_true", help=f"print every number as JSON{tables}")
     from sorakit.eval.events_cli import add_events_parser  # light: argparse only
+    from sorakit.eval.remix_cli import add_remix_parser  # light: argparse only
     from sorakit.eval.sound_cli import add_sound_parser  # light: argparse only
 
     add_events_parser(ev_sub)
     add_sound_parser(ev_sub)
+    add_remix_parser(ev_sub)
     # The autoencoder is measured on its own (no pipeline): the parse floor on its reconstructions.
     vae = ev_sub.add_parser("autoencoder", help="does a video autoencoder keep the physics measurable")
     vae.add_argument("--vae", required=True, metavar="FOLDER",
@@ -213,7 +216,7 @@ def cmd_world(args: argparse.Namespace) -> int:
 
 
 # the eval suites whose work `accelerate launch` splits between processes
-SPLIT_SUITES = ("quality", "physics", "events", "attention", "hidden")
+SPLIT_SUITES = ("quality", "physics", "events", "attention", "hidden", "remix")
 
 
 def _one_process_unless_split(suite: str) -> None:
@@ -240,6 +243,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from sorakit.eval.sound_cli import cmd_sound
 
         return cmd_sound(args)
+    if args.suite == "remix":  # its options and command live beside it
+        from sorakit.eval.remix_cli import cmd_remix
+
+        return cmd_remix(args)
     from sorakit.eval import attention, hidden, physics, quality
 
     if args.suite == "quality":  # a dict of shares; JSON is its only form

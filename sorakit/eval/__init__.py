@@ -7,6 +7,7 @@
     evaluation.hidden.run(pipe)                           # `sorakit eval hidden`: linear probes on hidden states
     evaluation.autoencoder.evaluate_autoencoder(vae)      # does the video autoencoder keep physics measurable?
     evaluation.events.evaluate_events(n=64)               # `sorakit eval events`: drops, bounces, hoops, collisions
+    evaluation.remix.evaluate_remix(pipe, n=32)          # `sorakit eval remix`: path and colour against strength
 
 Evaluation sits above the packages it measures with (world, probes, attention, training's monitor):
 it may import them, they never import it.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from .._lazy import lazy_exports
 
-SUITES = ("quality", "physics", "attention", "hidden", "autoencoder", "events")
+SUITES = ("quality", "physics", "attention", "hidden", "autoencoder", "events", "remix")
 
 __all__ = [*SUITES]
 

@@ -44,12 +44,20 @@ def direction_reliance(pipe, clips: list[world.Clip], t: float = 0.9, seed: int 
     return swapped / true - 1
 
 
+SEEN_SHARE = 0.5  # a colour is in a clip when tracked in at least half of its frames
+
+
+def seen_colours(tracks: dict) -> dict:
+    """The tracks of the colours in the clip (tracked in at least SEEN_SHARE of its frames): the colour check."""
+    return {c: t for c, t in tracks.items() if t.present.mean() >= SEEN_SHARE}
+
+
 def track_scores(video: np.ndarray, truth: world.Clip) -> dict:
     """Colour, count, persistence, direction and motion of a generated clip, parsed by `world.track()`,
     against the clip its caption came from."""
     tracks = world.track(video)
     named = truth.states.color
-    seen = {c: t for c, t in tracks.items() if t.present.mean() >= 0.5}
+    seen = seen_colours(tracks)
     colour_ok = all(c in seen for c in named)
     count_ok = set(seen) == set(named) and all(np.median(seen[c].components[seen[c].present]) == 1 for c in named)
     out = {"colour": float(colour_ok), "count": float(count_ok)}
