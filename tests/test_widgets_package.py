@@ -28,12 +28,14 @@ def test_widget_classes_load_their_modules_from_widgets_as_paths():
     import sorakit
     from sorakit.ui import Player, WordChips, assets
     from sorakit.ui.seed_grid import GridView
+    from sorakit.ui.sweep_explorer import SweepTableView
 
     if Path(sorakit.__file__).resolve().parents[1] != REPO:
         pytest.skip(f"sorakit is imported from {sorakit.__file__}, not from this checkout")
     assert assets.widgets_dir() == WIDGETS
     assert isinstance(assets.esm("player.js"), Path) and isinstance(assets.css(), Path)
-    for cls, module in ((Player, "player.js"), (WordChips, "chips.js"), (GridView, "seed_grid.js")):
+    for cls, module in ((Player, "player.js"), (WordChips, "chips.js"), (GridView, "seed_grid.js"),
+                        (SweepTableView, "sweep_table.js")):
         # anywidget turns a Path into FileContents, which it watches when ANYWIDGET_HMR=1
         for attr, name in (("_esm", module), ("_css", "sorakit.css")):
             value = cls.__dict__[attr]

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..distributed import default_threads, process_state, share_label
 from ..recipe import Recipe
@@ -76,7 +76,8 @@ def _refusal(moderation: Moderation | None, video, recipe: Recipe) -> str | None
 
 def sweep(pipe, prompts: str | Sequence[str] | None = None, seeds: int | Sequence[int] = 0, *,
           out: str | os.PathLike, cells: Sequence[Mapping[str, Any]] | None = None, table: str = "results.csv",
-          threads: int | None = None, progress: bool = True, moderation=True, **settings):
+          threads: int | None = None, progress: bool = True, moderation=True,
+          on_cell: Callable[[dict, int, int], None] | None = None, **settings):
     """Run prompts x seeds x settings through `pipe`, probe every clip, and return the results table.
 
     settings: guidance, steps, frames, height, width, negative_prompt; each a value or a list (an
@@ -89,6 +90,8 @@ def sweep(pipe, prompts: str | Sequence[str] | None = None, seeds: int | Sequenc
     another sweep) raises ValueError before any cell runs; so does a prompt the moderation policy refuses
     (PolicyRefusal). moderation: True (the policy in use), a sorakit.safety.Moderation, or False (off);
     clips its output checks refuse are not exported (their rows say why under "refused").
+    on_cell(row, done, total): called after each cell this process finishes, `done` of its `total`
+    (a widget's progress; finished cells of an earlier run are not counted).
     """
     from tqdm.auto import tqdm
 
@@ -116,8 +119,11 @@ def sweep(pipe, prompts: str | Sequence[str] | None = None, seeds: int | Sequenc
         with state.split_between_processes(todo) as mine, \
                 restored_process_state(threads or default_threads(state), seed=None):
             shown = progress and state.is_local_main_process
-            for recipe in tqdm(mine, desc=share_label("sweep", state), unit="clip", disable=not shown):
-                run_cell(pipe, recipe, out, state.process_index, moderation)
+            bar = tqdm(mine, desc=share_label("sweep", state), unit="clip", disable=not shown)
+            for made, recipe in enumerate(bar, 1):
+                data = run_cell(pipe, recipe, out, state.process_index, moderation)
+                if on_cell is not None:
+                    on_cell(data, made, len(mine))
     finally:
         pipe.set_progress_bar_config(**saved_bar)
     state.wait_for_everyone()

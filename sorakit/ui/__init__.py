@@ -7,6 +7,7 @@
     ui.Player(video)                # canvas player with a frame-synced heat overlay
     ui.AttentionExplorer(pipe, player, generation)
     ui.ProbePanel(player)           # physics probes on the current clip; click a ball to track it
+    ui.SweepExplorer("runs/sweep")  # a sweep's table: sort by any column, filter by prompt, click a row to play it
 
 The browser side (ES modules + CSS) lives in the repository's `widgets/` and ships in the wheel as
 `sorakit/_widgets/`; anywidget loads each file from its path (no CDN), so it can hot-reload edits.
@@ -19,6 +20,7 @@ from .prompt_panel import PromptPanel
 from .recipe import Generation, Recipe, run_recipe
 from .seed_grid import SeedGrid
 from .studio import Studio
+from .sweep_explorer import SweepExplorer
 
 __all__ = ["AttentionExplorer", "Generation", "Player", "ProbePanel", "PromptPanel", "Recipe", "SeedGrid",
-           "Studio", "WordChips", "run_recipe"]
+           "Studio", "SweepExplorer", "WordChips", "run_recipe"]
