@@ -42,3 +42,14 @@ def test_default_fractions():
     assert fraction_range(6, DEFAULT_LAYERS) == [2, 3]  # the shipped model's middle blocks
     assert fraction_range(20, DEFAULT_STEPS) == list(range(13, 20))
     assert fraction_range(1, DEFAULT_STEPS) == [0] and fraction_range(2, DEFAULT_LAYERS) == [0, 1]
+
+
+def test_sampled_clips_are_spread_through_the_jobs():
+    from sorakit.eval.attention import spread
+
+    assert spread(4, 2) == [0, 4, 1, 2, 5, 3] and spread(3, 0) == [0, 1, 2]
+    jobs = spread(32, 8)
+    assert sorted(jobs) == list(range(40))
+    for share in (jobs[:20], jobs[20:]):  # what each of 2 processes gets: half the sampled clips
+        assert sum(j >= 32 for j in share) == 4
+    assert [j for j in jobs if j >= 32] == list(range(32, 40))  # each kind in its own order

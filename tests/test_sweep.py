@@ -186,7 +186,8 @@ def _one_thread(call):
 def test_eval_attention_with_two_processes_matches_one(pipe):
     from sorakit.eval.attention import localization
 
-    # 3 clips: processes 0 and 1 score 2 teacher-forced and 1 sampled; every map's IoU and pointing hit counts
+    # 3 clips, the sampled one between the teacher-forced: process 0 scores teacher-forced 0 and the sampled
+    # clip, process 1 teacher-forced 1; the means over their maps must be one process's to the last digit
     proc = launch("-m", "sorakit", "eval", "attention", "--n", "2", "--generated", "1", "--steps", "2", "--json")
     assert "attention eval (process 1/2)" in proc.stderr
     one = _one_thread(lambda: localization(pipe, n=2, n_generated=1, num_inference_steps=2, progress=False))

@@ -140,6 +140,12 @@ def _chance(clips) -> dict:
             "iou_all_ones": round(float(np.mean([m.mean() for m in masks])), 4)}
 
 
+def spread(n: int, m: int) -> list[int]:
+    """Jobs 0..n-1 (one kind) and n..n+m-1 (another) interleaved evenly, each kind in its own order."""
+    keys = [((i + 0.5) / n, i) for i in range(n)] + [((j + 0.5) / m, n + j) for j in range(m)]
+    return [job for _, job in sorted(keys)]
+
+
 def localization(pipe, n: int = 32, noise_levels=(0.25, 0.5, 0.75, 0.95), n_generated: int = 8,
                  num_inference_steps: int = 20, guidance_scale: float = 4.0, seed: int = 10**6,
                  progress: bool = True) -> dict:
@@ -161,7 +167,7 @@ def localization(pipe, n: int = 32, noise_levels=(0.25, 0.5, 0.75, 0.95), n_gene
     prompts = [sample(seed + n + i) for i in range(n_generated)]
     noises = clip_noises(clips, seed)
 
-    def scored(job: int) -> list[tuple[dict, int]]:  # one clip: teacher-forced first, then generated
+    def scored(job: int) -> list[tuple[dict, int]]:  # job j < n: teacher-forced clip j; else sampled clip j - n
         part: dict = {}
         if job < n:
             teacher_forced_clip(pipe, clips[job], noises[job], noise_levels, part)
@@ -169,9 +175,15 @@ def localization(pipe, n: int = 32, noise_levels=(0.25, 0.5, 0.75, 0.95), n_gene
         i = job - n
         return [(part, generated_clip(pipe, prompts[i], i, part, num_inference_steps, guidance_scale, seed))]
 
+    # A sampled clip costs many teacher-forced ones: spread them through the list, so that every
+    # process's contiguous share holds its part of each kind; the results go back to job order.
+    order = spread(n, n_generated)
+    done = map_batches(pipe, lambda k: scored(order[k]), len(order), "attention eval", progress)
+    by_job = dict(zip(order, done))
     results: dict = {}
     skipped = 0
-    for part, missed in map_batches(pipe, scored, n + n_generated, "attention eval", progress):
+    for job in range(len(order)):  # clip order, as one process would add them: the same means
+        part, missed = by_job[job]
         skipped += missed
         for key, scores in part.items():
             results.setdefault(key, _Scores()).extend(scores)
