@@ -2,9 +2,11 @@
 
 Functions this file calls in other modules (their contract with the CLI):
   generate  sorakit.load(model_or_None) -> pipe; sorakit.recipe.Recipe(...).run_by(pipe) -> recipe;
+            sorakit.families.defaults.call_kwargs(pipe, recipe) -> the call's keyword arguments (ValueError
+            naming the allowed values when a diffusers pipeline cannot make those frames/sizes/steps);
             sorakit.safety.default_moderation() -> .check_recipe(recipe) before loading, .check_clip(video, recipe)
             before exporting (a refusal is a ValueError naming the category);
-            pipe(**recipe.pipeline_kwargs()).frames[0] -> (F, H, W, 3) float array;
+            pipe(**kwargs).frames[0] -> (F, H, W, 3) float array;
             sorakit.export(video, out, recipe=recipe) stores the recipe in the clip.
   probe     sorakit.media.read_clip(path) -> (video at the recipe's size, recipe | None);
             sorakit.probes.run(video, prompt=str|None, fps=float|None) -> report with .to_dict() (.summary() if any)
@@ -25,6 +27,7 @@ Functions this file calls in other modules (their contract with the CLI):
                          sorakit.eval.autoencoder.evaluate_autoencoder(vae, n=int, height=int, width=int,
                          num_frames=int) -> dict (as JSON)
   demo      sorakit.demo.launch(host=str, port=int|None, share=bool, auth=(user, pass)|None, moderation=bool|path)
+            (with --model: also pipe=sorakit.load(model), and size=(height, width) when given)
   sweep     sorakit.sweep.cli: add_sweep_parser(subparsers) and cmd_sweep(args) -> int (its own options)
   verify    sorakit.provenance.cli: add_verify_parser(subparsers) and cmd_verify(args) -> int (0 valid, 1 not)
 Bad input (ValueError, missing or unwritable files, bad arguments) prints one line to stderr and exits 2,
@@ -87,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale")
     gen.add_argument("--out", default="clip.mp4", help="output .mp4 or .gif")
     gen.add_argument("--fps", type=float, default=None, help="frames per second (default: the model's)")
-    gen.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
+    gen.add_argument("--model", default=None, help="model path or id (default: the shipped model); a diffusers "
+                     "video pipeline folder (Wan, LTX-Video, CogVideoX, HunyuanVideo, Mochi...) works too")
+    gen.add_argument("--frames", type=int, default=None, help="frames (default: the model's)")
+    gen.add_argument("--height", type=int, default=None, help="clip height in pixels (default: the model's)")
+    gen.add_argument("--width", type=int, default=None, help="clip width in pixels (default: the model's)")
 
     probe = sub.add_parser("probe", help="run the physics probes on a clip")
     probe.add_argument("clip")
@@ -121,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "policy.toml, or $SORAKIT_POLICY); see docs/moderation.md")
     demo.add_argument("--no-moderation", action="store_true",
                       help="turn moderation off (refused with --share or a non-loopback --host)")
+    demo.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
+    demo.add_argument("--height", type=int, default=None, help="clip height in pixels (default: the model's)")
+    demo.add_argument("--width", type=int, default=None, help="clip width in pixels (default: the model's)")
     return parser
 
 
@@ -171,17 +181,19 @@ def _to_jsonable(obj: Any) -> Any:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     import sorakit
+    from sorakit.families.defaults import call_kwargs
     from sorakit.recipe import Recipe
     from sorakit.safety import default_moderation
 
     # Checked (against sorakit.limits and the moderation policy) before the model loads: bad input fails in a moment.
-    recipe = Recipe(args.prompt, seed=args.seed, steps=args.steps, guidance=args.guidance, fps=args.fps)
+    recipe = Recipe(args.prompt, seed=args.seed, steps=args.steps, guidance=args.guidance, fps=args.fps,
+                    frames=args.frames, height=args.height, width=args.width)
     writable_output(args.out, (".mp4", ".gif"))
     moderation = default_moderation()
     moderation.check_recipe(recipe)
     pipe = sorakit.load(args.model) if args.model else sorakit.load()
     recipe = recipe.run_by(pipe, model=args.model)
-    video = pipe(**recipe.pipeline_kwargs()).frames[0]
+    video = pipe(**call_kwargs(pipe, recipe)).frames[0]  # checks what a diffusers pipeline accepts
     moderation.check_clip(video, recipe)  # before the clip is written anywhere
     path = sorakit.export(video, args.out, recipe=recipe)
     print(path)
@@ -339,8 +351,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from sorakit import demo
 
     moderation = False if args.no_moderation else (args.policy or True)
-    demo.launch(host=args.host, port=args.port, share=args.share, auth=demo_auth(args.auth_file),
-                moderation=moderation)
+    options = dict(host=args.host, port=args.port, share=args.share, auth=demo_auth(args.auth_file),
+                   moderation=moderation)
+    if (args.height is None) != (args.width is None):
+        raise ValueError("--height and --width go together (the demo's clip size)")
+    if args.model is not None:  # the default (the shipped model) is launch's own to load
+        import sorakit
+
+        options["pipe"] = sorakit.load(args.model)
+    if args.height is not None:
+        options["size"] = (args.height, args.width)
+    demo.launch(**options)
     return 0
 
 

@@ -24,6 +24,9 @@ class Limits:
     frames: tuple[int, int] = (2, 128)
     demo_frames: tuple[int, int] = (2, 32)
     side: tuple[int, int] = (8, 512)  # pixels, height and width
+    # A clip's recorded frames and sides: real video models make e.g. 129 frames at 720x1280 (on a GPU).
+    clip_frames: tuple[int, int] = (2, 1024)
+    clip_side: tuple[int, int] = (8, 2048)
     fps: tuple[float, float] = (1.0, 120.0)
     video_tokens: int = 16384  # per clip; beyond this a CPU sample takes minutes and GBs
     videos_per_prompt: tuple[int, int] = (1, 64)

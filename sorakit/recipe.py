@@ -195,9 +195,9 @@ class Recipe:
             "seed": _whole("seed", self.seed, LIMITS.seed),
             "steps": _whole("steps", self.steps, LIMITS.steps),
             "guidance": _number("guidance", self.guidance, LIMITS.guidance),
-            "frames": _whole("frames", self.frames, LIMITS.frames),
-            "height": _whole("height", self.height, LIMITS.side),
-            "width": _whole("width", self.width, LIMITS.side),
+            "frames": _whole("frames", self.frames, LIMITS.clip_frames),
+            "height": _whole("height", self.height, LIMITS.clip_side),
+            "width": _whole("width", self.width, LIMITS.clip_side),
             "fps": _number("fps", self.fps, LIMITS.fps),
             "model": _text("model", self.model),
             "model_hash": _token("model_hash", self.model_hash),
@@ -266,10 +266,8 @@ class Recipe:
 
     def run_by(self, pipe, model: str | None = None) -> Recipe:
         """This recipe as `pipe` runs it: its model and weights hash, and its defaults for unset sizes/fps."""
-        config = getattr(pipe, "config", None) or {}
         name, weights = model_identity(pipe)
-        defaults = {"frames": config.get("num_frames"), "height": config.get("height"),
-                    "width": config.get("width"), "fps": config.get("fps")}
+        defaults = _clip_defaults(pipe)
         filled = {k: v for k, v in defaults.items() if getattr(self, k) is None and v is not None}
         return dataclasses.replace(self, model=model or name, model_hash=weights, **filled)
 
@@ -351,8 +349,35 @@ class Recipe:
             return default
 
 
+def _clip_defaults(pipe) -> dict[str, Any]:
+    """The clip `pipe` makes when not told: from its config (sorakit's pipeline), or for a supported
+    diffusers pipeline from `sorakit.families.defaults` (its call's defaults and its family's fps)."""
+    config = getattr(pipe, "config", None) or {}
+    if "num_frames" not in config:
+        from .families import family_of_pipeline
+
+        if family_of_pipeline(type(pipe).__name__) is not None:
+            from .families.defaults import pipeline_defaults
+
+            try:
+                spec = pipeline_defaults(pipe)
+            except ValueError:  # a video-to-video pipeline: its clip follows the source video
+                return {}
+            return {"frames": spec.num_frames, "height": spec.height, "width": spec.width, "fps": spec.fps}
+    return {"frames": config.get("num_frames"), "height": config.get("height"), "width": config.get("width"),
+            "fps": config.get("fps")}
+
+
 # --- which model ----------------------------------------------------------------------------------
 _IDENTITIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _unnamed(pipe) -> str:
+    """The name of a pipeline not loaded from a path: a supported diffusers pipeline's class name, else
+    sorakit's shipped model."""
+    from .families import family_of_pipeline
+
+    return type(pipe).__name__ if family_of_pipeline(type(pipe).__name__) else SHIPPED_MODEL
 
 
 def _weights_stamp(pipe) -> tuple | None:
@@ -366,12 +391,13 @@ def _weights_stamp(pipe) -> tuple | None:
 def model_identity(pipe) -> tuple[str, str]:
     """(model name, weights hash) of the model behind `pipe`.
 
-    The name is the path or hub id the pipeline was loaded from (`sorakit-shipped` otherwise); the
+    The name is the path or hub id the pipeline was loaded from (otherwise `sorakit-shipped` for
+    sorakit's own pipeline, the class name, e.g. `WanPipeline`, for another); the
     hash is `sorakit.loading.model_hash`, remembered per pipeline until its weights change, so
     recipes cost no re-hashing between training steps.
     """
     config = getattr(pipe, "config", None) or {}
-    name = str(config.get("_name_or_path") or SHIPPED_MODEL)
+    name = str(config.get("_name_or_path") or _unnamed(pipe))
     stamp = _weights_stamp(pipe)
     try:
         known = _IDENTITIES.get(pipe)

@@ -56,11 +56,15 @@ def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
 
 
+class OverBudget(ValueError):
+    """A capture that would store more than its budget (refused before the first step's attention)."""
+
+
 def check_budget(plan: Plan, budget: int | None) -> None:
-    """ValueError naming the knobs when the plan stores more than `budget` bytes (None: no limit)."""
+    """OverBudget (a ValueError) naming the knobs when the plan stores more than `budget` bytes (None: no limit)."""
     if budget is None or plan.nbytes <= budget:
         return
-    raise ValueError(
+    raise OverBudget(
         f"attention.capture would store {gib(plan.nbytes)} ({plan.describe()}), above its budget of {gib(budget)}. "
         "Record less: layers=[...] (fewer blocks, e.g. the middle third), steps=[...] (fewer denoising steps, "
         "e.g. the last third), stride=(frames, space) (keep the word maps of every k-th video token), fewer "

@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
+from ..families.defaults import SORAKIT
 from .cleanup import private_gradio_cache, stop_on_sigterm, sweep_stale
 from .endpoints import Endpoints, OutputDir
 from .guard import Guard
@@ -38,15 +39,24 @@ what each word attends to (**Attention**) and whether the clip obeys physics (**
 The Attention and Physics tabs use the inputs on the left, so they analyse the clip you generated."""
 
 
+def foreign_intro(spec, checks) -> str:
+    """The page's introduction for a diffusers pipeline (the default one describes sorakit's own model)."""
+    model = checks.pipe.config.get("_name_or_path") or spec.pipeline
+    return (f"# sorakit\n{spec.pipeline} ({spec.family}) from `{model}`, making {checks.height}x{checks.width} clips "
+            f"at {spec.fps:g} fps. Describe a clip and press **Generate**; **Attention** shows where each word "
+            "looks, **Physics** runs sorakit's physics probes (made for its ball world) on the clip.")
+
+
 def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: bool = False,
            auth: tuple[str, str] | None = None, *, queue_size: int = QUEUE_SIZE, moderation=True,
-           **launch_kwargs: Any):
+           size: tuple[int, int] | None = None, **launch_kwargs: Any):
     """Build and launch the app; return the running `gr.Blocks` (call `.close()` to stop it).
 
-    pipe: a SpacetimePipeline (default: `sorakit.load()`, the shipped model). Loopback only, no share
-    link, no analytics and no traffic-monitoring page unless asked; `auth=(user, password)` puts a
-    login in front. Extra keyword arguments go to `gr.Blocks.launch` (e.g. `prevent_thread_lock=True`
-    to return at once from a script or test; notebooks return at once anyway).
+    pipe: a SpacetimePipeline (default: `sorakit.load()`, the shipped model) or a supported diffusers
+    video pipeline (`sorakit.load(path)`); size: (height, width) of its clips (default: the pipeline's).
+    Loopback only, no share link, no analytics and no traffic-monitoring page unless asked;
+    `auth=(user, password)` puts a login in front. Extra keyword arguments go to `gr.Blocks.launch`
+    (e.g. `prevent_thread_lock=True` to return at once from a script or test; notebooks return at once anyway).
 
     Starting sweeps what killed demos left; SIGTERM shuts down like Ctrl-C; every response passes
     `guard.Guard` (sizes, Host, login rate, security headers). See docs/demo-hardening.md.
@@ -68,7 +78,7 @@ def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: b
     if (share or host not in LOOPBACK) and auth is None:
         warnings.warn("the demo is reachable from other machines without a login; pass auth=(user, password)",
                       stacklevel=2)
-    app = build_app(pipe, queue_size=queue_size, moderation=moderation)
+    app = build_app(pipe, queue_size=queue_size, moderation=moderation, size=size)
     app_kwargs = dict(launch_kwargs.pop("app_kwargs", None) or {})
     app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
                                 Middleware(Guard, loopback_only=not shared, shared=shared, max_upload=MAX_UPLOAD)]
@@ -80,27 +90,33 @@ def launch(pipe=None, host: str = "127.0.0.1", port: int | None = None, share: b
     return app
 
 
-def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None = None, moderation=True) -> gr.Blocks:
-    """The demo for `pipe` (not launched). `app.close()` also removes its output folder. `moderation`: as for launch."""
-    endpoints = Endpoints(pipe, outputs or OutputDir(max_age=CACHE_SECONDS), moderation=moderation)
-    lim = endpoints.checks.limits
+def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None = None, moderation=True,
+              size: tuple[int, int] | None = None) -> gr.Blocks:
+    """The demo for `pipe` (not launched). `app.close()` also removes its output folder. `moderation`, `size`:
+    as for launch. The controls follow what the pipeline accepts (sorakit.families.defaults)."""
+    endpoints = Endpoints(pipe, outputs or OutputDir(max_age=CACHE_SECONDS), moderation=moderation, size=size)
+    lim, spec = endpoints.checks.limits, endpoints.checks.spec
+    frame_counts = spec.allowed_frames(*lim.demo_frames)
     model = "model"  # one concurrency group for every job that runs the model
     with gr.Blocks(title="sorakit demo", analytics_enabled=False, delete_cache=(300, CACHE_SECONDS)) as app:
-        gr.Markdown(INTRO)
+        gr.Markdown(INTRO if spec.family == SORAKIT else foreign_intro(spec, endpoints.checks))
         with gr.Row():
             with gr.Column():
                 prompt = gr.Textbox(label="Prompt", lines=2, elem_id="prompt",
                                     placeholder="a red ball is thrown to the right and bounces twice")
-                negative = gr.Textbox(label="Negative prompt", value="",
+                negative = gr.Textbox(label="Negative prompt", value="", visible=spec.negative_prompt,
                                       placeholder="optional: what to steer away from")
                 with gr.Row():
                     seed = Number(label="Seed", info="the seed used is shown after each run", value=0, precision=0)
                     randomize = gr.Checkbox(label="Randomize seed", value=False)
-                steps = Slider(*lim.demo_steps, value=20, step=1, label="Steps")
-                guidance = Slider(*lim.demo_guidance, value=4.0, step=0.5, label="Guidance")
-                frames = Slider(*lim.demo_frames, value=int(pipe.config.get("num_frames", 16)), step=1,
-                                label="Frames")
-                image = Image(label="First frame (optional: image-to-video)", type="filepath",
+                steps = Slider(max(lim.demo_steps[0], spec.min_steps), lim.demo_steps[1], step=1, label="Steps",
+                               value=min(max(spec.steps, spec.min_steps), lim.demo_steps[1]))
+                guidance = Slider(*lim.demo_guidance, value=min(spec.guidance, lim.demo_guidance[1]), step=0.5,
+                                  label="Guidance")
+                frames = Slider(frame_counts[0], frame_counts[-1], value=endpoints.checks.default_frames(),
+                                step=spec.frame_step, label="Frames", info=f"{spec.frame_rule} ({spec.pipeline})")
+                image = Image(label="First frame (required: image-to-video)" if spec.first_frame_required else
+                              "First frame (optional: image-to-video)", type="filepath", visible=bool(spec.first_frame),
                               sources=["upload", "clipboard"], image_mode=None, height=180)
                 run = gr.Button("Generate", variant="primary", elem_id="generate")
             with gr.Column():

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable
 import gradio as gr
 import numpy as np
 
+from ..families.defaults import call_kwargs
 from ..limits import LIMITS, Limits
 from ..media import export
 from ..recipe import Recipe
@@ -39,15 +40,16 @@ class ClientGone(Exception):
 
 class Endpoints:
     def __init__(self, pipe, outputs: OutputDir | None = None, limits: Limits = LIMITS, cache_size: int = 8,
-                 moderation=True):
-        """moderation: True (the policy in use), a sorakit.safety.Moderation or policy file, or False (off)."""
+                 moderation=True, size: tuple[int, int] | None = None):
+        """moderation: True (the policy in use), a sorakit.safety.Moderation or policy file, or False (off).
+        size: (height, width) of every clip (default: the pipeline's)."""
         from ..safety import resolve
 
         self.pipe = pipe
         self.moderation = resolve(moderation)
         if self.moderation is not None:  # before serving: the validators read prompts with it, under a timeout
             self.moderation.warm()
-        self.checks = Checks(pipe, limits)
+        self.checks = Checks(pipe, limits, size)
         self.outputs = outputs or OutputDir()
         self.cache = ResultCache(cache_size)
         # session hash -> is its client still connected; set by build_app from Gradio's queue
@@ -105,9 +107,7 @@ class Endpoints:
         cached = self.cache.get(key)
         if "video" in cached and (not capture or cached.get("capture") is not None):
             return cached["video"], cached.get("capture")
-        kwargs = {**recipe.pipeline_kwargs(), **self._stop_when_gone(request)}
-        if first_frame is not None:
-            kwargs["frames"] = first_frame[None]
+        kwargs = {**call_kwargs(self.pipe, recipe, first_frame), **self._stop_when_gone(request)}
         try:
             if capture:
                 from .. import attention

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..attention.words import merge_words, normalize
+from ..families.defaults import SORAKIT, pipeline_defaults
 from ..limits import LIMITS, Limits, text_error
 from ..recipe import Recipe
 
@@ -133,14 +134,33 @@ def word_error(word: Any, words: list[str]) -> str | None:
 
 
 class Checks:
-    """The demo's checks bound to one pipeline (its tokenizer, text length and frame size)."""
+    """The demo's checks bound to one pipeline (its tokenizer, text length, frame size and what it accepts:
+    `sorakit.families.defaults`). size: (height, width) of every clip (default: the pipeline's)."""
 
-    def __init__(self, pipe, limits: Limits = LIMITS):
+    def __init__(self, pipe, limits: Limits = LIMITS, size: tuple[int, int] | None = None):
         self.pipe, self.limits = pipe, limits
+        self.spec = pipeline_defaults(pipe)
         self.tokenizer = getattr(pipe, "tokenizer", None)
-        config = pipe.config
-        self.max_tokens = config.get("max_text_tokens")
-        self.height, self.width = int(config.get("height", 32)), int(config.get("width", 32))
+        self.max_tokens = pipe.config.get("max_text_tokens")
+        self.height, self.width = size or (self.spec.height, self.spec.width)
+        errors = [self.spec.size_error(name, value, *LIMITS.clip_side)
+                  for name, value in (("height", self.height), ("width", self.width))]
+        if size is not None and any(errors):
+            raise ValueError(next(e for e in errors if e))
+        # sorakit's pipeline makes its own size unless told; a diffusers pipeline is always told the demo's
+        self.sizes = {} if size is None and self.spec.family == SORAKIT else dict(height=self.height, width=self.width)
+
+    def default_frames(self) -> int:
+        """The pipeline's default frame count, or the nearest one the demo allows."""
+        return self.spec.fit_frames(*self.limits.demo_frames)
+
+    def image_use_error(self, image) -> str | None:
+        """Whether this pipeline takes a first frame (and needs one)."""
+        if image is not None and self.spec.first_frame is None:
+            return f"this model ({self.spec.pipeline}) makes clips from text alone: remove the first frame"
+        if image is None and self.spec.first_frame_required:
+            return f"this model ({self.spec.pipeline}) makes a clip from a first frame: upload one"
+        return None
 
     def words(self, prompt: Any) -> list[str]:
         """The prompt's words as the attention maps name them (sub-words merged, lower case, no repeats)."""
@@ -157,12 +177,13 @@ class Checks:
             prompt_error(negative_prompt, self.tokenizer, self.max_tokens, limits=lim,
                          name="negative prompt", required=False),
             int_error("seed", seed, lim.seed),
-            int_error("steps", steps, lim.demo_steps),
+            int_error("steps", steps, lim.demo_steps) or self.spec.steps_error(steps),
             float_error("guidance", guidance, lim.demo_guidance),
-            int_error("frames", frames, lim.demo_frames),
+            int_error("frames", frames, lim.demo_frames) or self.spec.frames_error(int(frames), *lim.demo_frames),
         ]
         # The image last, and only when everything else is fine: a refused request opens no file.
-        image_check = None if any(errors) else image_error(image, self.height, self.width, lim)
+        image_check = None if any(errors) else (self.image_use_error(image)
+                                                or image_error(image, self.height, self.width, lim))
         if image_check is not None:
             forget_upload(image)  # useless to anyone: do not keep it in the cache for an hour
         return [*errors, image_check]
@@ -176,7 +197,7 @@ class Checks:
             raise_first([str(exc)])
         recipe = Recipe.from_call(self.pipe, prompt.strip(), negative_prompt=(negative_prompt or "").strip(),
                                   seed=int(seed), steps=int(steps), guidance=float(guidance), frames=int(frames),
-                                  first_frame=first)
+                                  first_frame=first, **self.sizes)
         return recipe, first
 
 

@@ -14,6 +14,8 @@ from functools import partial
 import ipywidgets as W
 
 from .. import attention
+from ..attention.budget import OverBudget
+from ..attention.families import family_of
 from ..attention.words import merge_words
 from .chips import WordChips
 from .figures import matrix_png
@@ -41,6 +43,21 @@ def capture_all(pipe):
     return attention.capture(pipe, temporal=True)
 
 
+def sample_with_capture(pipe, recipe, on_step=None, moderation=True) -> Generation:
+    """The Studio's Generate: the clip with its capture, or, for a clip too large to capture whole (a
+    real model's full-size clip), the clip alone; the Attention tab then says what to record less of."""
+    try:
+        return run_recipe(pipe, recipe, on_step=on_step, capture=capture_all, moderation=moderation)
+    except OverBudget:
+        return run_recipe(pipe, recipe, on_step=on_step, moderation=moderation)
+
+
+def text_length(pipe) -> int | None:
+    """Tokens of the prompt the pipeline reads (sorakit's config; else the tokenizer's own limit)."""
+    config = getattr(pipe, "config", None) or {}
+    return config.get("max_text_tokens") or getattr(pipe.tokenizer, "model_max_length", None)
+
+
 class AttentionExplorer(W.VBox):
     def __init__(self, pipe, player: Player | None = None, generation: Generation | None = None, listen: bool = True):
         self.pipe = pipe
@@ -48,7 +65,8 @@ class AttentionExplorer(W.VBox):
         self.generation: Generation | None = None
         self.query_point: tuple[int, int, int] | None = None
         self._query_cap = None
-        n_layers = len(pipe.transformer.blocks)
+        family = family_of(pipe.transformer)
+        n_layers = len(family.layers(pipe.transformer) if family else pipe.transformer.blocks)
         self.chips = WordChips()
         self.layers = W.IntRangeSlider(value=default_range(n_layers, attention.DEFAULT_LAYERS), min=0,
                                        max=n_layers - 1, description="layers")
@@ -74,7 +92,7 @@ class AttentionExplorer(W.VBox):
         if not self.player.is_showing(generation.video):
             self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt)
         ids = self.pipe.tokenizer(generation.recipe.prompt, truncation=True,
-                                  max_length=self.pipe.config.max_text_tokens).input_ids
+                                  max_length=text_length(self.pipe)).input_ids
         with self.chips.hold_sync():
             self.chips.selected = ""
             self.chips.words = list(dict.fromkeys(w for w, _ in merge_words(self.pipe.tokenizer, ids)))

@@ -1,4 +1,6 @@
-"""PromptPanel: prompt, negative prompt, seed (+ randomize), steps, guidance, frames and Generate.
+"""PromptPanel: prompt, negative prompt, seed (+ randomize), steps, guidance, frames (and for a diffusers
+pipeline, height and width) and Generate. Defaults and allowed values follow the pipeline
+(`sorakit.families.defaults`): e.g. Wan's 4k+1 frame counts, no negative prompt where it takes none.
 
 A progress bar follows the denoising steps (through `callback_on_step_end`); a bad input or a
 failed run shows its message in the panel instead of a traceback.
@@ -11,6 +13,7 @@ from typing import Callable
 
 import ipywidgets as W
 
+from ..families.defaults import PipelineDefaults, pipeline_defaults
 from ..limits import LIMITS
 from .messages import error_html
 from .recipe import Generation, Recipe, run_recipe
@@ -18,16 +21,42 @@ from .recipe import Generation, Recipe, run_recipe
 MAX_SEED = LIMITS.seed[1]
 
 
+def step_sliders(spec: PipelineDefaults, steps: int, guidance: float) -> tuple[W.IntSlider, W.FloatSlider]:
+    """Steps and guidance over the demo's ranges (a click stays seconds); a Python caller may ask for more."""
+    low = max(LIMITS.demo_steps[0], spec.min_steps)
+    return (W.IntSlider(steps, min=low, max=max(LIMITS.demo_steps[1], steps), description="steps"),
+            W.FloatSlider(guidance, min=LIMITS.demo_guidance[0], max=max(LIMITS.demo_guidance[1], guidance),
+                          step=0.5, description="guidance"))
+
+
+def frames_slider(spec: PipelineDefaults, frames: int) -> W.IntSlider:
+    """Frame counts the pipeline takes (its VAE's k*step+1) within the demo's range, or up to `frames`."""
+    allowed = spec.allowed_frames(LIMITS.demo_frames[0], max(LIMITS.demo_frames[1], frames))
+    return W.IntSlider(frames, min=allowed[0], max=allowed[-1], step=spec.frame_step, description="frames")
+
+
+def size_slider(spec: PipelineDefaults, name: str, value: int) -> W.IntSlider:
+    """Height or width in the pipeline's multiples (its VAE's compression x the patch)."""
+    step = spec.size_step
+    low = -(-LIMITS.side[0] // step) * step
+    return W.IntSlider(value, min=low, max=max(LIMITS.side[1] // step * step, value), step=step, description=name)
+
+
 class PromptPanel(W.VBox):
     def __init__(self, pipe, prompt: str = "a red ball is thrown to the right and bounces twice", seed: int = 0,
-                 steps: int = 20, guidance: float = 4.0, num_frames: int | None = None, negative_prompt: str = "",
-                 runner: Callable[..., Generation] = run_recipe):
+                 steps: int | None = None, guidance: float | None = None, num_frames: int | None = None,
+                 negative_prompt: str = "", runner: Callable[..., Generation] = run_recipe,
+                 height: int | None = None, width: int | None = None):
+        """steps, guidance, num_frames, height, width: None for the pipeline's defaults."""
         self.pipe, self.runner = pipe, runner
+        self.spec = spec = pipeline_defaults(pipe)
+        steps = spec.steps if steps is None else steps
+        guidance = spec.guidance if guidance is None else guidance
         self.result: Generation | None = None
         self.error: str | None = None
         self.error_traceback: str | None = None
         self._handlers: list[Callable[[Generation], None]] = []
-        frames = num_frames or int(pipe.config.num_frames)
+        frames = num_frames or spec.num_frames
         wide = W.Layout(width="100%")
         self.prompt = W.Textarea(prompt, placeholder="describe a clip, e.g. 'a blue ball rolls to the left'",
                                  description="prompt", rows=2, layout=wide)
@@ -38,33 +67,36 @@ class PromptPanel(W.VBox):
         self.seed.add_class("sorakit-seed")
         self.randomize = W.Button(description="", icon="random", tooltip="random seed", layout=W.Layout(width="40px"))
         # The sliders span the demo's ranges (a click stays seconds); a Python caller may ask for more.
-        self.steps = W.IntSlider(steps, min=LIMITS.demo_steps[0], max=max(LIMITS.demo_steps[1], steps),
-                                 description="steps")
-        self.guidance = W.FloatSlider(guidance, min=LIMITS.demo_guidance[0],
-                                      max=max(LIMITS.demo_guidance[1], guidance), step=0.5, description="guidance")
-        self.num_frames = W.IntSlider(frames, min=LIMITS.demo_frames[0], max=max(LIMITS.demo_frames[1], frames),
-                                      description="frames")
+        self.steps, self.guidance = step_sliders(spec, steps, guidance)
+        self.num_frames = frames_slider(spec, frames)
+        self.height = size_slider(spec, "height", height or spec.height)
+        self.width = size_slider(spec, "width", width or spec.width)
         self.button = W.Button(description="Generate", button_style="primary", icon="play")
         self.progress = W.IntProgress(0, min=0, max=steps, description="", layout=W.Layout(width="160px"))
         self.status = W.HTML("")
         self.randomize.on_click(lambda _: self.randomize_seed())
         self.button.on_click(lambda _: self.generate())
-        super().__init__([self.prompt, self.negative, W.HBox([self.seed, self.randomize]), self.steps,
-                          self.guidance, self.num_frames, W.HBox([self.button, self.progress]), self.status])
+        negative = [self.negative] if spec.negative_prompt else []
+        sizes = [self.height, self.width] if spec.sizes else []
+        super().__init__([self.prompt, *negative, W.HBox([self.seed, self.randomize]), self.steps,
+                          self.guidance, self.num_frames, *sizes, W.HBox([self.button, self.progress]), self.status])
         self.add_class("sorakit-prompt-panel")
 
     # --- state ------------------------------------------------------------------------------------
     def recipe(self) -> Recipe:
-        """The panel's settings (checked against sorakit.limits: ValueError names a bad field)."""
+        """The panel's settings (checked against sorakit.limits: ValueError names a bad field; what the
+        pipeline accepts is checked before sampling, naming the allowed values)."""
+        sizes = dict(height=int(self.height.value), width=int(self.width.value)) if self.spec.sizes else {}
         return Recipe(self.prompt.value, seed=int(self.seed.value), steps=int(self.steps.value),
                       guidance=float(self.guidance.value), frames=int(self.num_frames.value),
-                      negative_prompt=self.negative.value)
+                      negative_prompt=self.negative.value if self.spec.negative_prompt else "", **sizes)
 
     def set_recipe(self, recipe: Recipe) -> None:
         """Show a recipe's settings (those it knows) in the panel."""
         self.prompt.value, self.negative.value = recipe.prompt, recipe.negative_prompt
         for widget, value in ((self.seed, recipe.seed), (self.steps, recipe.steps), (self.guidance, recipe.guidance),
-                              (self.num_frames, recipe.frames)):
+                              (self.num_frames, recipe.frames), (self.height, recipe.height),
+                              (self.width, recipe.width)):
             if value is not None:
                 widget.value = value
 

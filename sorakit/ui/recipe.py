@@ -50,13 +50,14 @@ def run_recipe(pipe, recipe: Recipe, on_step: Callable[[int, int], None] | None 
     sorakit.safety.Moderation; False: off) checks the prompt before sampling and the clip after:
     a refusal is a PolicyRefusal (a ValueError) naming the category.
     """
+    from ..families.defaults import call_kwargs
     from ..safety import resolve
 
     moderation = resolve(moderation)
     if moderation is not None:
         moderation.check_recipe(recipe)
     recipe = recipe.run_by(pipe)
-    kwargs = recipe.pipeline_kwargs()
+    kwargs = call_kwargs(pipe, recipe)
 
     def step_end(_pipe, i, _t, tensors):
         if on_step is not None:

@@ -1,7 +1,8 @@
 """SeedGrid: prompt variants x seeds, clips looping side by side; click a clip to pick it.
 
 Every clip is sampled alone with its own seed (the same call the prompt panel makes), so a picked
-clip is exactly what Generate gives for that prompt and seed.
+clip is exactly what Generate gives for that prompt and seed. Steps, guidance, frames (and a diffusers
+pipeline's height and width) start at the pipeline's defaults (`sorakit.families.defaults`).
 """
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import anywidget
 import ipywidgets as W
 import traitlets as t
 
+from ..families.defaults import pipeline_defaults
 from ..limits import LIMITS
 from .assets import css, esm
 from .codec import video_strip
 from .fallback import StaticFallback, clip_html
 from .messages import error_html
+from .prompt_panel import frames_slider, size_slider, step_sliders
 from .recipe import Generation, Recipe, run_recipe
 
 MAX_CLIPS = 64
@@ -43,9 +46,12 @@ def _seed_list(seeds) -> list[int]:
 
 class SeedGrid(StaticFallback, W.VBox):
     def __init__(self, pipe, prompt: str | Sequence[str] = "a red ball is thrown to the right and bounces twice",
-                 seeds: int | Sequence[int] = 4, steps: int = 20, guidance: float = 4.0, negative_prompt: str = "",
-                 runner: Callable[..., Generation] = run_recipe):
+                 seeds: int | Sequence[int] = 4, steps: int | None = None, guidance: float | None = None,
+                 negative_prompt: str = "", runner: Callable[..., Generation] = run_recipe,
+                 num_frames: int | None = None, height: int | None = None, width: int | None = None):
+        """steps, guidance, num_frames, height, width: None for the pipeline's defaults."""
         self.pipe, self.runner = pipe, runner
+        self.spec = spec = pipeline_defaults(pipe)
         self.generations: list[Generation] = []
         self._handlers: list[Callable[[Generation], None]] = []
         variants = [prompt] if isinstance(prompt, str) else list(prompt)
@@ -54,18 +60,20 @@ class SeedGrid(StaticFallback, W.VBox):
         seeds = _seed_list(seeds)
         self.seeds = W.Text(", ".join(map(str, seeds)), description="seeds")
         self.seeds.add_class("sorakit-seeds")
-        self.steps = W.IntSlider(steps, min=LIMITS.demo_steps[0], max=max(LIMITS.demo_steps[1], steps),
-                                 description="steps")
-        self.guidance = W.FloatSlider(guidance, min=LIMITS.demo_guidance[0],
-                                      max=max(LIMITS.demo_guidance[1], guidance), step=0.5, description="guidance")
-        self.negative_prompt = negative_prompt
+        self.steps, self.guidance = step_sliders(spec, spec.steps if steps is None else steps,
+                                                 spec.guidance if guidance is None else guidance)
+        self.num_frames = frames_slider(spec, num_frames or spec.num_frames)
+        self.height = size_slider(spec, "height", height or spec.height)
+        self.width = size_slider(spec, "width", width or spec.width)
+        self.negative_prompt = negative_prompt if spec.negative_prompt else ""
         self.button = W.Button(description="Run grid", icon="th")
         self.progress = W.IntProgress(0, min=0, max=1, layout=W.Layout(width="160px"))
         self.status = W.HTML("")
-        self.view = GridView(fps=float(pipe.config.fps), columns=len(seeds))
+        self.view = GridView(fps=spec.fps, columns=len(seeds))
         self.view.on_msg(self._on_browser_msg)
         self.button.on_click(lambda _: self.run())
-        super().__init__([self.variants, self.seeds, self.steps, self.guidance,
+        sizes = [self.height, self.width] if spec.sizes else []
+        super().__init__([self.variants, self.seeds, self.steps, self.guidance, self.num_frames, *sizes,
                           W.HBox([self.button, self.progress]), self.status, self.view])
 
     def recipes(self) -> list[Recipe]:
@@ -79,8 +87,10 @@ class SeedGrid(StaticFallback, W.VBox):
                              f"commas; got {self.seeds.value!r}") from None
         if len(prompts) * len(seeds) > MAX_CLIPS:
             raise ValueError(f"{len(prompts)} prompts x {len(seeds)} seeds is more than {MAX_CLIPS} clips")
-        return [Recipe(p, seed=s, steps=int(self.steps.value), guidance=float(self.guidance.value),
-                       negative_prompt=self.negative_prompt) for p in prompts for s in seeds]
+        sizes = dict(height=int(self.height.value), width=int(self.width.value)) if self.spec.sizes else {}
+        frames, steps = int(self.num_frames.value), int(self.steps.value)
+        return [Recipe(p, seed=s, steps=steps, guidance=float(self.guidance.value), frames=frames,
+                       negative_prompt=self.negative_prompt, **sizes) for p in prompts for s in seeds]
 
     def run(self) -> list[Generation]:
         """Sample every prompt x seed; errors are shown in the widget (and an empty list returned)."""

@@ -11,7 +11,8 @@ from functools import partial
 import ipywidgets as W
 
 from .. import media
-from .attention_explorer import AttentionExplorer, capture_all
+from ..families.defaults import SORAKIT, pipeline_defaults
+from .attention_explorer import AttentionExplorer, sample_with_capture
 from .fallback import StaticFallback, clip_html
 from .player import Player
 from .probe_panel import ProbePanel
@@ -25,23 +26,32 @@ TABS = ("Attention", "Probes", "Seeds", "Storyboard")
 
 class Studio(StaticFallback, W.VBox):
     def __init__(self, pipe, prompt: str = "a red ball is thrown to the right and bounces twice", seed: int = 0,
-                 steps: int = 20, guidance: float = 4.0, num_frames: int | None = None, seeds: int = 4,
-                 moderation=True):
-        """moderation: True (the policy in use, see sorakit.safety), a Moderation, or False (off)."""
+                 steps: int | None = None, guidance: float | None = None, num_frames: int | None = None,
+                 seeds: int = 4, moderation=True, height: int | None = None, width: int | None = None):
+        """pipe: sorakit's pipeline or a supported diffusers one (sorakit.load); steps, guidance, num_frames,
+        height, width: None for the pipeline's defaults (sorakit.families.defaults).
+        moderation: True (the policy in use, see sorakit.safety), a Moderation, or False (off)."""
         self.pipe = pipe
         self.generation: Generation | None = None
-        self.player = Player(fps=float(pipe.config.fps))
-        self.prompt_panel = PromptPanel(pipe, prompt, seed, steps, guidance, num_frames,
-                                        runner=partial(run_recipe, capture=capture_all, moderation=moderation))
+        spec = pipeline_defaults(pipe)
+        steps = spec.steps if steps is None else steps
+        guidance = spec.guidance if guidance is None else guidance
+        sizes = dict(num_frames=num_frames, height=height, width=width)
+        self.player = Player()
+        self.player.fps = spec.fps  # the pipeline's rate before any clip (Player's fps= goes with a video)
+        self.prompt_panel = PromptPanel(pipe, prompt, seed, steps, guidance, **sizes,
+                                        runner=partial(sample_with_capture, moderation=moderation))
         self.attention = AttentionExplorer(pipe, self.player, listen=False)
         self.probes = ProbePanel(self.player, listen=False)
-        self.seed_grid = SeedGrid(pipe, prompt, seeds=seeds, steps=steps, guidance=guidance,
+        self.seed_grid = SeedGrid(pipe, prompt, seeds=seeds, steps=steps, guidance=guidance, **sizes,
                                   runner=partial(run_recipe, moderation=moderation))
+        # storyboards, remixes and extensions condition on given frames: sorakit's pipeline only
         self.storyboard = StoryboardTab(pipe, self.player, show=self.show_clip, current=lambda: self.generation,
                                         prompts=[prompt], seed=seed, steps=steps, guidance=guidance,
-                                        moderation=moderation)
-        self.tabs = W.Tab([self.attention, self.probes, self.seed_grid, self.storyboard])
-        for i, title in enumerate(TABS):
+                                        moderation=moderation) if spec.family == SORAKIT else None
+        tabs = [self.attention, self.probes, self.seed_grid, *([self.storyboard] if self.storyboard else [])]
+        self.tabs = W.Tab(tabs)
+        for i, title in enumerate(TABS[:len(tabs)]):
             self.tabs.set_title(i, title)
         self.prompt_panel.on_result(self.show)
         self.seed_grid.on_pick(self.pick)
@@ -68,7 +78,8 @@ class Studio(StaticFallback, W.VBox):
         self.probes.set_clip(generation.video, generation.recipe.prompt, generation.fps)
         if not self.seed_grid.generations:  # an untouched grid follows the current prompt
             self.seed_grid.variants.value = generation.recipe.prompt
-        self.storyboard.remix.refresh()
+        if self.storyboard is not None:
+            self.storyboard.remix.refresh()
 
     def show_clip(self, generation: Generation) -> None:
         """A clip made from other clips (a storyboard's film, a remix, an extension): into the player and
@@ -77,7 +88,8 @@ class Studio(StaticFallback, W.VBox):
         self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt or
                                generation.recipe.lineage)
         self.probes.set_clip(generation.video, generation.recipe.prompt, generation.fps)
-        self.storyboard.remix.refresh()
+        if self.storyboard is not None:
+            self.storyboard.remix.refresh()
 
     def pick(self, generation: Generation) -> None:
         """A clip picked in the seed grid: its recipe goes into the prompt panel, the clip into the player."""
