@@ -65,10 +65,13 @@ def test_frame_counts_steps_and_inputs_are_checked_with_the_allowed_values(tiny_
 def test_image_to_video_and_video_to_video_pipelines(wan):
     from diffusers import LTXImageToVideoPipeline, WanVideoToVideoPipeline
 
-    i2v = pipeline_defaults(LTXImageToVideoPipeline(**tiny.build("ltx").components))
-    assert i2v.first_frame == "image" and not i2v.first_frame_required
+    i2v = LTXImageToVideoPipeline(**tiny.build("ltx").components)
+    spec = pipeline_defaults(i2v)
+    assert spec.first_frame == "image" and spec.first_frame_required
     frame = np.zeros((32, 32, 3), np.float32)
-    assert i2v.first_frame_kwargs(frame)["image"] is frame
+    assert call_kwargs(i2v, Recipe("a ball", steps=2, frames=9, height=32, width=32), frame)["image"] is frame
+    with pytest.raises(ValueError, match=r"LTXImageToVideoPipeline makes a clip from a first frame \(image=\)"):
+        call_kwargs(i2v, Recipe("a ball", steps=2, frames=9, height=32, width=32))
     parts = {k: wan.components[k] for k in ("tokenizer", "text_encoder", "transformer", "vae", "scheduler")}
     with pytest.raises(ValueError, match="from a source video"):
         pipeline_defaults(WanVideoToVideoPipeline(**parts))

@@ -118,6 +118,9 @@ class PipelineDefaults:
     # --- the call ---------------------------------------------------------------------------------
     def first_frame_kwargs(self, image) -> dict:
         """The call arguments that condition on `image` ((H, W, 3) float in [0, 1]); {} for None."""
+        if image is None and self.first_frame_required:
+            raise ValueError(f"{self.pipeline} makes a clip from a first frame ({self.first_frame}=): give one "
+                             "(the demo's upload, or call the pipeline yourself)")
         if image is None:
             return {}
         if self.first_frame is None:
@@ -172,7 +175,8 @@ def pipeline_defaults(pipe) -> PipelineDefaults:
         float(default("frame_rate", FPS[family])), frame_step=temporal, frame_offset=1 % temporal,
         size_step=spatial * patch_of(transformer)[1], min_steps=MIN_STEPS.get(family, 1),
         negative_prompt="negative_prompt" in params, first_frame="image" if image else None,
-        first_frame_required=image and params["image"].default is inspect.Parameter.empty, call=call)
+        first_frame_required=image and ("ImageToVideo" in name or params["image"].default is inspect.Parameter.empty),
+        call=call)
 
 
 def _sizes(pipe, default) -> tuple[int, int, int]:
