@@ -67,6 +67,16 @@ def test_randomized_seed_is_reported_and_reproduces_the_clip(served):
     assert np.array_equal(_clip(path), _clip(replay))
 
 
+def test_generated_clip_has_sound_as_long_as_its_frames(served):
+    from sorakit.audio import read_audio
+
+    _, client = served
+    path, _ = client.predict("a red ball bounces", seed=3, api_name="/generate", **FAST)
+    sound = read_audio(path, sample_rate=16_000)  # a ValueError if the mp4 had no audio stream
+    assert sound.shape[1] == 2
+    assert abs(len(sound) - 16_000 * FAST["frames"] / 8) <= 1024  # 4 frames at 8 fps: 0.5 s (one AAC frame)
+
+
 def test_first_frame_image_starts_the_clip(served, tmp_path):
     _, client = served
     img = np.zeros((48, 48, 3), np.uint8)

@@ -27,6 +27,7 @@ from ..families.defaults import call_kwargs
 from ..limits import LIMITS, Limits
 from ..media import export
 from ..recipe import Recipe
+from ..sound import add_sound
 from .validation import Checks, as_validations, normalize, raise_first, word_error
 
 GALLERY_SIZE = 12  # clips kept in a browser session's gallery (as small animated GIFs)
@@ -133,7 +134,8 @@ class Endpoints:
     def generate(self, prompt: str, negative_prompt: str = "", seed: int = 0, randomize_seed: bool = False,
                  steps: int = 20, guidance: float = 4.0, frames: int = 16, image: str | None = None,
                  gallery: list | None = None, progress=gr.Progress(track_tqdm=True), request: gr.Request = None):
-        """Text (and optionally a first frame) -> an H.264 mp4. Returns (clip, seed used, session gallery).
+        """Text (and optionally a first frame) -> an H.264 mp4 with AAC sound (`sorakit.add_sound`).
+        Returns (clip, seed used, session gallery).
 
         `gallery` is the browser session's list of (clip, caption); a gr.State, so not part of the API.
         """
@@ -142,7 +144,8 @@ class Endpoints:
         recipe, first = self.checks.accept(prompt, negative_prompt, seed, steps, guidance, frames, image)
         progress(0, desc="sampling")
         video, _ = self._sample(recipe, first, request=request)
-        path = export(video, self.outputs.new("clip", ".mp4"), recipe=recipe)
+        audio, sample_rate = add_sound(video, fps=recipe.fps)  # the clip plays with the sound of its impacts
+        path = export(video, self.outputs.new("clip", ".mp4"), recipe=recipe, audio=audio, sample_rate=sample_rate)
         thumb = export(video, self.outputs.new("thumb", ".gif"), recipe=recipe, scale=THUMB_SCALE)
         caption = f"{recipe.prompt} · seed {recipe.seed}"
         return str(path), recipe.seed, [(str(thumb), caption), *gallery_items(gallery)][:GALLERY_SIZE]
