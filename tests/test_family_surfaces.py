@@ -12,6 +12,7 @@ from sorakit import cli, media, ui
 from sorakit.families import tiny
 from sorakit.families.defaults import SORAKIT, call_kwargs, pipeline_defaults
 from sorakit.recipe import Recipe
+from sorakit.ui.attention_explorer import sample_with_capture
 
 SMALL = dict(num_frames=9, height=32, width=32)  # a clip every tiny pipeline makes in about a second
 
@@ -45,6 +46,29 @@ def test_defaults_come_from_each_pipeline(family):
     assert got == EXPECTED[family]
     assert spec.negative_prompt and spec.first_frame is None and spec.sizes
     assert spec.frames_ok(spec.num_frames) and not spec.frames_ok(spec.num_frames + 1)
+
+
+@pytest.mark.parametrize("family", tiny.FAMILIES)
+def test_every_family_makes_a_clip_the_tools_read(family):
+    """The Studio's Generate (run_recipe under the attention capture) on each family: frames as sorakit's own
+    pipeline gives them, the recipe names the model and the family's fps, and word maps come back."""
+    pipe = tiny.build(family)
+    frames = 7 if family == "mochi" else 9
+    gen = sample_with_capture(pipe, Recipe("a red ball", seed=1, steps=2, frames=frames, height=32, width=32),
+                              moderation=False)
+    assert gen.video.shape == (frames, 32, 32, 3) and gen.video.dtype == np.float32
+    assert 0 <= gen.video.min() and gen.video.max() <= 1 and np.isfinite(gen.video).all()
+    assert gen.recipe.model == type(pipe).__name__ and gen.fps == pipeline_defaults(pipe).fps
+    assert gen.capture.word_map("red").shape == (frames, 32, 32)
+
+
+def test_a_clip_too_large_to_capture_is_still_made(wan, monkeypatch):
+    from sorakit import attention
+    from sorakit.ui import attention_explorer
+
+    monkeypatch.setattr(attention_explorer, "capture_all", lambda pipe: attention.capture(pipe, budget=1))
+    gen = sample_with_capture(wan, Recipe("a red ball", steps=2, frames=9, height=32, width=32), moderation=False)
+    assert gen.video.shape == (9, 32, 32, 3) and gen.capture is None
 
 
 def test_frame_counts_steps_and_inputs_are_checked_with_the_allowed_values(tiny_pipe):
