@@ -4,7 +4,7 @@ prompt, first frame). The Studio, SeedGrid, demo and CLI read it, so their contr
 
     from sorakit.families.defaults import pipeline_defaults
     spec = pipeline_defaults(pipe)        # e.g. WanPipeline: 81 frames (4k+1), 480x832, 50 steps
-    spec.check_frames(17)                 # ValueError naming the allowed counts otherwise
+    spec.check(frames=16)                 # ValueError naming the allowed counts (5, 9, 13, ...)
 
 Defaults come from the pipeline class's `__call__` signature, or where it says None, from where the
 pipeline itself looks (CogVideoX: the transformer's sample size; Mochi: default_height/width);
@@ -16,6 +16,7 @@ import inspect
 from dataclasses import dataclass, field
 
 from ..attention.families import patch_of, vae_scales
+from ..limits import LIMITS
 from . import PIPELINES, family_of_pipeline
 
 SORAKIT = "sorakit"  # the family name of sorakit's own SpacetimePipeline
@@ -76,12 +77,6 @@ class PipelineDefaults:
         return (f"{name} must be one of {shown} ({self.frame_rule} from {allowed[0]} to {allowed[-1]}: "
                 f"what {self.pipeline}'s VAE needs); got {frames!r}")
 
-    def check_frames(self, frames, low: int, high: int, name: str = "frames") -> int:
-        error = self.frames_error(frames, low, high, name)
-        if error is not None:
-            raise ValueError(error)
-        return frames
-
     def fit_frames(self, low: int, high: int) -> int:
         """The default frame count, or the nearest allowed one within [low, high]."""
         allowed = self.allowed_frames(low, high)
@@ -105,8 +100,6 @@ class PipelineDefaults:
     def check(self, frames: int | None = None, steps: int | None = None, height: int | None = None,
               width: int | None = None) -> None:
         """ValueError naming the allowed values when the pipeline cannot make this clip (None: not asked)."""
-        from ..limits import LIMITS
-
         errors = [None if frames is None else self.frames_error(frames, *LIMITS.clip_frames),
                   None if steps is None else self.steps_error(steps),
                   *(None if value is None else self.size_error(name, value, *LIMITS.clip_side)
