@@ -65,8 +65,11 @@ function render({ model, el }) {
   const caption = h("div", { class: "sorakit-caption" });
   const heatLabel = h("div", { class: "sorakit-heat-label" });
   const marks = h("div", { class: "sorakit-markers" });  // timeline marks (e.g. shot starts) under the scrubber
+  // The soundtrack (as long as the clip, so it loops with it); while it plays, its clock picks the frame.
+  const sound = h("audio", { class: "sorakit-audio", preload: "auto" });
+  sound.loop = true;
   el.classList.add("sorakit-player");
-  el.append(canvas, h("div", { class: "sorakit-controls" }, play, scrub, speed, counter), marks, caption, heatLabel);
+  el.append(canvas, h("div", { class: "sorakit-controls" }, play, scrub, speed, counter), marks, caption, heatLabel, sound);
 
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   let strip = null, heatStrip = null, heatColoured = null, frame = 0, timer = null, token = 0;
@@ -118,15 +121,45 @@ function render({ model, el }) {
     draw();
   }
 
+  let soundUrl = null, started = 0, startFrame = 0;  // wall clock and frame when playing (re)started
+  function soundLeads() { return !!soundUrl && !sound.paused && sound.readyState >= 2; }
+  function tick() {  // the frame due now: by the sound's clock while it plays, else by the wall clock
+    const fps = model.get("fps");
+    const f = soundLeads() ? Math.floor(sound.currentTime * fps + 1e-6) % n()
+      : (startFrame + Math.floor(((performance.now() - started) / 1000) * fps * model.get("speed"))) % n();
+    if (f !== frame) { frame = f; draw(); }
+  }
+  function syncSound() {  // the sound at the shown frame's time, playing or paused with the frames
+    if (!soundUrl) return;
+    sound.muted = model.get("muted"); sound.playbackRate = model.get("speed");
+    sound.currentTime = frame / model.get("fps");
+    if (model.get("playing") && n() > 1) {
+      if (sound.paused) sound.play().catch(() => { el.dataset.soundBlocked = "true"; });  // autoplay policy
+    } else if (!sound.paused) sound.pause();
+  }
+  function loadSound() {
+    const bytes = model.get("audio_wav");
+    if (soundUrl) { URL.revokeObjectURL(soundUrl); soundUrl = null; sound.pause(); sound.removeAttribute("src"); }
+    if (bytes && bytes.byteLength) {
+      const buf = bytes.buffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+      soundUrl = URL.createObjectURL(new Blob([buf], { type: "audio/wav" }));
+      sound.src = soundUrl;
+    }
+    sound.load(); syncSound();
+  }
+
   function schedule() {
     clearInterval(timer); timer = null;
     if (model.get("playing") && n() > 1) {
       const ms = 1000 / (model.get("fps") * model.get("speed"));
-      timer = setInterval(() => { frame = (frame + 1) % n(); draw(); }, ms);
+      started = performance.now(); startFrame = frame;
+      timer = setInterval(tick, Math.min(ms, 20));
     }
+    syncSound();
   }
   function setFrame(i, sync) {
     frame = Math.max(0, Math.min(n() - 1, i | 0)); draw();
+    started = performance.now(); startFrame = frame; syncSound();
     if (sync) { model.set("frame", frame); model.save_changes(); }
   }
   async function loadVideo() {
@@ -149,8 +182,9 @@ function render({ model, el }) {
     model.save_changes();
   });
   scrub.addEventListener("input", () => {
+    const to = +scrub.value;  // read first: pausing redraws, which puts the scrubber back at the shown frame
     if (model.get("playing")) { model.set("playing", false); }
-    setFrame(+scrub.value, true);
+    setFrame(to, true);
   });
   speed.addEventListener("change", () => { model.set("speed", +speed.value); model.save_changes(); });
   canvas.addEventListener("click", (e) => {
@@ -173,14 +207,20 @@ function render({ model, el }) {
   model.on("change:frame", onFrame);
   model.on("change:points", draw);
   model.on("change:markers", drawMarkers);
+  const onMuted = () => { sound.muted = model.get("muted"); };
+  model.on("change:audio_wav", loadSound);
+  model.on("change:muted", onMuted);
   model.on("change:label", draw);
   model.on("change:heat_label", draw);
   model.on("change:size", draw);
   speed.value = String(model.get("speed"));
   drawMarkers();
+  loadSound();
   loadVideo();
   return () => {
-    clearInterval(timer);
+    clearInterval(timer); sound.pause();
+    if (soundUrl) URL.revokeObjectURL(soundUrl);
+    model.off("change:audio_wav", loadSound); model.off("change:muted", onMuted);
     for (const [ev, fn] of [["video_png", loadVideo], ["heat_png", loadHeat], ["opacity", recolour],
       ["playing", onPlaying], ["fps", schedule], ["speed", onSpeed], ["frame", onFrame], ["points", draw], ["markers", drawMarkers],
       ["label", draw], ["heat_label", draw], ["size", draw]]) model.off(`change:${ev}`, fn);

@@ -12,7 +12,7 @@ from PIL import Image
 
 from ..media import to_uint8
 
-__all__ = ["video_strip", "heat_strip", "png", "decode_strip", "heat_to_uint8"]
+__all__ = ["video_strip", "heat_strip", "png", "decode_strip", "heat_to_uint8", "sound_wav"]
 
 
 def png(image: np.ndarray) -> bytes:
@@ -54,3 +54,17 @@ def decode_strip(data: bytes, num_frames: int) -> np.ndarray:
     if arr.shape[0] % num_frames:
         raise ValueError(f"strip of height {arr.shape[0]} does not split into {num_frames} frames")
     return arr.reshape(num_frames, arr.shape[0] // num_frames, *arr.shape[1:])
+
+
+def sound_wav(audio, sample_rate, seconds: float) -> tuple[bytes, np.ndarray]:
+    """A clip's soundtrack for the browser: (16-bit PCM WAV bytes, the checked samples (S, channels)), cut or
+    padded with silence to last exactly `seconds` (the clip's duration), so the sound ends where the frames do."""
+    from scipy.io import wavfile
+
+    from ..audio import check_audio, fit_length
+
+    samples, rate = check_audio(audio, sample_rate)
+    samples = fit_length(samples, rate, seconds)
+    buf = io.BytesIO()
+    wavfile.write(buf, rate, np.round(samples * 32767).astype(np.int16))
+    return buf.getvalue(), samples

@@ -3,6 +3,8 @@
 The clip and the heat travel as PNG strips (see codec.py); the browser draws the heat for the
 same frame index as the video, so the overlay stays synced while playing or scrubbing (which
 `ipywidgets.Video` cannot do). Clicks on the canvas come back as (frame, y, x) in clip pixels.
+A soundtrack travels as WAV, as long as the clip; while it plays its clock picks the frame shown, and
+pause, the scrubber and the speed move it with the frames.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import traitlets as t
 
 from .. import media
 from .assets import css, esm
-from .codec import heat_strip, video_strip
+from .codec import heat_strip, sound_wav, video_strip
 from .fallback import StaticFallback, clip_html
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0)
@@ -48,15 +50,21 @@ class Player(StaticFallback, anywidget.AnyWidget):
     points = t.List([]).tag(sync=True)         # per frame [y, x] or None: a tracked marker (continuous pixels)
     markers = t.List([]).tag(sync=True)        # timeline marks, e.g. where each shot starts: [{frame, label}]
 
-    def __init__(self, video=None, fps: float | None = None, label: str = "", **kwargs):
+    audio_wav = t.Bytes(b"").tag(sync=True)    # the clip's soundtrack as WAV, as long as the clip; empty = silent
+    muted = t.Bool(False).tag(sync=True)
+
+    def __init__(self, video=None, fps: float | None = None, label: str = "", audio=None,
+                 sample_rate: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.video: np.ndarray | None = None
         self.heat: np.ndarray | None = None
+        self.audio: np.ndarray | None = None  # (samples, channels) as the browser plays it
+        self.sample_rate: int | None = None
         self._click_handlers: list[Callable[[int, int, int], None]] = []
         self._marker_handlers: list[Callable[[int], None]] = []
         self.on_msg(self._on_browser_msg)
         if video is not None:
-            self.show_video(video, fps=fps, label=label)
+            self.show_video(video, fps=fps, label=label, audio=audio, sample_rate=sample_rate)
 
     @t.validate("speed")
     def _valid_speed(self, proposal):
@@ -74,9 +82,19 @@ class Player(StaticFallback, anywidget.AnyWidget):
     def _valid_frame(self, proposal):
         return int(np.clip(proposal["value"], 0, max(self.num_frames - 1, 0)))
 
-    def show_video(self, video, fps: float | None = None, label: str = "") -> None:
-        """Show a new clip (F, H, W, 3); clears the heat overlay and the tracked points."""
+    def show_video(self, video, fps: float | None = None, label: str = "", audio=None,
+                   sample_rate: int | None = None) -> None:
+        """Show a new clip (F, H, W, 3); clears the heat overlay and the tracked points. With `audio` (samples,
+        or (samples, channels), at `sample_rate`) the clip plays with sound, which follows play/pause, the
+        scrubber and the speed."""
         data, (f, h, w) = video_strip(video)
+        if fps is not None and not fps > 0:
+            raise ValueError(f"fps must be positive; got {fps!r}")
+        if (audio is None) != (sample_rate is None):
+            raise ValueError("audio= and sample_rate= go together (e.g. sorakit.add_sound(video) gives both)")
+        wav, self.audio = (b"", None) if audio is None else \
+            sound_wav(audio, sample_rate, f / (self.fps if fps is None else float(fps)))
+        self.sample_rate = None if audio is None else int(sample_rate)
         self.video = media.to_uint8(video)
         self.heat = None
         with self.hold_sync():
@@ -88,6 +106,7 @@ class Player(StaticFallback, anywidget.AnyWidget):
             self.label = label
             self.frame = 0
             self.heat_png, self.heat_frames, self.heat_label, self.points, self.markers = b"", 0, "", [], []
+            self.audio_wav = wav
             self.clip_id += 1
 
     def is_showing(self, video) -> bool:
