@@ -91,16 +91,23 @@ class AttentionExplorer(W.VBox):
         self.generation, self.query_point, self._query_cap = generation, None, None
         if not self.player.is_showing(generation.video):
             self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt)
-        ids = self.pipe.tokenizer(generation.recipe.prompt, truncation=True,
-                                  max_length=text_length(self.pipe)).input_ids
         with self.chips.hold_sync():
             self.chips.selected = ""
-            self.chips.words = list(dict.fromkeys(w for w, _ in merge_words(self.pipe.tokenizer, ids)))
+            self.chips.words = self._words(generation)
         steps = int(generation.recipe.steps)
         self.steps.max, self.steps.value = steps - 1, default_range(steps, attention.DEFAULT_STEPS)
         self.matrix.value = b""
         if generation.capture is not None:
             self._show_matrix()
+
+    def _words(self, generation: Generation) -> list[str]:
+        """The prompt's words as the maps name them: the capture's own reading (the text the model saw,
+        e.g. after a family's prompt template) or, before any capture, the tokenizer's."""
+        if generation.capture is not None:
+            return generation.capture.words
+        tokenizer = self.pipe.tokenizer
+        ids = tokenizer(generation.recipe.prompt, truncation=True, max_length=text_length(self.pipe)).input_ids
+        return list(dict.fromkeys(w for w, _ in merge_words(tokenizer, ids)))
 
     def _capture(self):
         """The clip's capture, sampling the recipe again under a capture if it came without one."""

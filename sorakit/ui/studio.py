@@ -58,7 +58,11 @@ class Studio(StaticFallback, W.VBox):
         self.player.on_click(self._on_click)
         self.prompt_panel.layout.width = "420px"
         self.player.layout.margin = "0 0 0 24px"
-        super().__init__([W.HBox([self.prompt_panel, self.player]), self.tabs])
+        # clips play with the sound add_sound hears in them; this mutes it (the player keeps the soundtrack)
+        self.mute = W.ToggleButton(value=False, description="Mute", icon="volume-off", tooltip="mute the clip's sound",
+                                   layout=W.Layout(width="90px", margin="4px 0 0 24px"))
+        W.link((self.mute, "value"), (self.player, "muted"))
+        super().__init__([W.HBox([self.prompt_panel, W.VBox([self.player, self.mute])]), self.tabs])
         self.add_class("sorakit-studio")
 
     @property
@@ -73,7 +77,8 @@ class Studio(StaticFallback, W.VBox):
     def show(self, generation: Generation) -> None:
         """Make `generation` the current clip of the player, the attention explorer and the probes."""
         self.generation = generation
-        self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt)
+        self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt,
+                               **self._sound(generation))
         self.attention.set_generation(generation)
         self.probes.set_clip(generation.video, generation.recipe.prompt, generation.fps)
         if not self.seed_grid.generations:  # an untouched grid follows the current prompt
@@ -86,7 +91,7 @@ class Studio(StaticFallback, W.VBox):
         the probes. The attention explorer keeps its clip: it samples a clip again from its prompt alone."""
         self.generation = generation
         self.player.show_video(generation.video, fps=generation.fps, label=generation.recipe.prompt or
-                               generation.recipe.lineage)
+                               generation.recipe.lineage, **self._sound(generation))
         self.probes.set_clip(generation.video, generation.recipe.prompt, generation.fps)
         if self.storyboard is not None:
             self.storyboard.remix.refresh()
@@ -100,7 +105,17 @@ class Studio(StaticFallback, W.VBox):
         """Write the current clip (mp4 or gif) with its recipe."""
         if self.generation is None:
             raise ValueError("no clip yet: press Generate first")
-        return media.export(self.generation.video, path, recipe=self.generation.recipe)
+        silent = self.player.audio is None or str(path).lower().endswith(".gif")  # a gif has no sound
+        sound = {} if silent else {"audio": self.player.audio, "sample_rate": self.player.sample_rate}
+        return media.export(self.generation.video, path, recipe=self.generation.recipe, **sound)
+
+    @staticmethod
+    def _sound(generation: Generation) -> dict:
+        """show_video's audio= and sample_rate= for a clip: what sorakit.add_sound hears in its frames."""
+        from ..sound import add_sound
+
+        audio, sample_rate = add_sound(generation.video, fps=generation.fps)
+        return {"audio": audio, "sample_rate": sample_rate}
 
     def _on_click(self, frame: int, y: int, x: int) -> None:
         """A click on the video tracks a ball on the Probes tab and queries self-attention elsewhere."""
