@@ -139,3 +139,21 @@ def test_audio_follows_play_pause_scrubber_and_speed_in_chromium(chromium, clip)
         assert page.evaluate(f"{AUDIO}.currentTime") == pytest.approx(4 / FPS, abs=1e-3)
     finally:
         page.close()
+
+
+def test_studio_plays_its_clips_with_sound_and_mutes_them(tiny_pipe, tmp_path):
+    import sorakit
+    from sorakit.audio import read_audio
+
+    studio = ui.Studio(tiny_pipe, "a red ball bounces", seed=1, steps=1, seeds=1, moderation=False)
+    generation = studio.generate()
+    heard, rate = sorakit.add_sound(generation.video, fps=generation.fps)
+    assert studio.player.sample_rate == rate and np.array_equal(studio.player.audio, heard)
+    assert wavfile.read(io.BytesIO(studio.player.audio_wav))[1].shape == (len(generation.video) / FPS * SR, 2)
+    assert studio.player.muted is False
+    studio.mute.value = True
+    assert studio.player.muted is True and studio.player.audio_wav  # muted, the soundtrack stays
+    studio.mute.value = False
+    assert studio.player.muted is False
+    path = studio.export(tmp_path / "clip.mp4")
+    assert abs(len(read_audio(path, SR)) - len(heard)) <= 1024  # the mp4 carries the sound (AAC)

@@ -105,7 +105,8 @@ class Studio(StaticFallback, W.VBox):
         """Write the current clip (mp4 or gif) with its recipe."""
         if self.generation is None:
             raise ValueError("no clip yet: press Generate first")
-        silent = self.player.audio is None or str(path).lower().endswith(".gif")  # a gif has no sound
+        silent = self.player.audio is None or str(path).lower().endswith(".gif") or \
+            not self.player.is_showing(self.generation.video)  # a gif has no sound; the sound is the player's clip's
         sound = {} if silent else {"audio": self.player.audio, "sample_rate": self.player.sample_rate}
         return media.export(self.generation.video, path, recipe=self.generation.recipe, **sound)
 
