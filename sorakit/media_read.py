@@ -22,7 +22,7 @@ import numpy as np
 from .limits import LIMITS
 from .recipe import Recipe
 
-__all__ = ["read_clip", "read_metadata", "read_video"]
+__all__ = ["read_clip", "read_metadata", "read_video", "video_size"]
 
 MAX_RECIPE_BYTES = 256 * 1024  # a recipe is a few KB (its longest: 33 texts of 1000 characters)
 _ISO_MEDIA = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"uuid", b"styp"}
@@ -143,6 +143,22 @@ def _decode(path: Path, size: tuple[int, int] | None) -> np.ndarray:
         smaller = (max(1, int(video.shape[1] * factor)), max(1, int(video.shape[2] * factor)))
         video = np.stack([_resize(f, smaller) for f in video])
     return video.astype(np.float32) / 255.0
+
+
+def video_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(height, width) of a video file's frames, from its header alone (nothing is decoded): a quick check
+    before a file is queued for reading. ValueError for a missing, empty or unreadable file."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        raise ValueError(f"{path.name} is missing or empty")
+    try:
+        size, _frames, close = (_gif_frames if path.suffix.lower() == ".gif" else _ffmpeg_frames)(path)
+    except ValueError:
+        raise
+    except Exception as exc:  # PIL on a file that is not a gif, or a decompression bomb
+        raise ValueError(f"{path.name} is not a video sorakit reads ({type(exc).__name__})") from None
+    close()
+    return size
 
 
 def _check_complete(path: Path) -> None:

@@ -35,7 +35,7 @@ def test_server_is_private_by_default(served):
     assert app.analytics_enabled is False
     assert app._queue.max_size == demo.app.QUEUE_SIZE
     api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert sorted(api) == ["/attention", "/generate", "/probe"]
+    assert sorted(api) == ["/attention", "/generate", "/probe", "/remix", "/storyboard"]
     for name in api:
         assert api[name]["parameters"][0]["parameter_name"] == "prompt"
     assert [r["label"] for r in api["/generate"]["returns"]] == ["Clip", "Seed"]

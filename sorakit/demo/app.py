@@ -1,8 +1,9 @@
 """The Gradio app: inputs on the left; Clip / Attention / Physics tabs on the right; and launching it.
 
-Named API (gradio_client): `/generate`, `/attention`, `/probe`, each taking the prompt first.
-All three share one concurrency group with limit 1 (each job already uses every core through
-torch), behind a bounded queue; the validators run before a job is queued.
+Named API (gradio_client): `/generate`, `/attention`, `/probe`, `/storyboard`, `/remix`, each taking
+the prompt first (the storyboard and remix tabs live in story_tabs.py). All share one concurrency
+group with limit 1 (each job already uses every core through torch), behind a bounded queue; the
+validators run before a job is queued.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .cleanup import private_gradio_cache, stop_on_sigterm, sweep_stale
 from .endpoints import Endpoints, OutputDir
 from .guard import Guard
 from .queue_guard import bound_queue, session_alive
+from .story_tabs import StoryTabs
 from .validation import RefusedImage
 
 QUEUE_SIZE = 16  # waiting jobs; at a few seconds per clip on 2 cores that is about a minute of wait
@@ -136,9 +138,11 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
                     verdicts = gr.Markdown()
                     plot = gr.Image(label="Probe plot", type="numpy", interactive=False)
                     report = gr.JSON(label="Report")
+                story = StoryTabs(endpoints)
         gr.Examples(EXAMPLES, inputs=[prompt, seed], cache_examples=False)
         session = gr.State([])  # this browser session's (clip, caption) list
         settings = [negative, seed, steps, guidance, frames, image]
+        story.wire(session, gallery, seed, steps, guidance, model)
 
         gr.on([run.click, prompt.submit], endpoints.generate,
               [prompt, negative, seed, randomize, steps, guidance, frames, image, session], [video, seed, session],
@@ -157,6 +161,7 @@ def build_app(pipe, *, queue_size: int = QUEUE_SIZE, outputs: OutputDir | None =
     bound_queue(app)
     endpoints.client_alive = lambda session: session_alive(app, session)  # a job ends when its client leaves
     app.sorakit_handlers = endpoints  # what tests and scripts reach the endpoints by
+    app.sorakit_story = story.endpoints
     _close = app.close
 
     def close(verbose: bool = True) -> None:

@@ -22,8 +22,8 @@ from ..families.defaults import SORAKIT, pipeline_defaults
 from ..limits import LIMITS, Limits, text_error
 from ..recipe import Recipe
 
-__all__ = ["Checks", "Limits", "RefusedImage", "as_validations", "float_error", "image_error", "int_error",
-           "load_first_frame", "prompt_error", "raise_first", "word_error"]
+__all__ = ["Checks", "Limits", "RefusedImage", "as_validations", "clip_error", "film_error", "float_error",
+           "image_error", "int_error", "load_first_frame", "prompt_error", "raise_first", "word_error"]
 
 
 class RefusedImage(str):
@@ -120,6 +120,42 @@ def image_error(path: Any, height: int, width: int, limits: Limits = LIMITS) -> 
         _open_image(path, height, width, limits, decode=False)
     except ValueError as exc:
         return str(exc)
+    return None
+
+
+def clip_error(path: Any, limits: Limits = LIMITS) -> str | None:
+    """An uploaded clip to remix: a video file (mp4, webm, gif...) of a sane, roughly square size, judged
+    from its header (the frames are read in the job). None: no clip (the caller may pick another source)."""
+    from ..media_read import video_size
+
+    if path is None:
+        return None
+    if not isinstance(path, str):
+        return f"the clip must be an uploaded video file; got {type(path).__name__}"
+    try:
+        height, width = video_size(path)
+    except ValueError as exc:
+        return f"the clip is not a video file sorakit reads (mp4, webm, mov, gif): {exc}"
+    lo, hi = limits.image_side
+    if min(height, width) < lo or max(height, width) > hi:
+        return f"the clip is {width}x{height} px; each side must be {lo} to {hi} px"
+    if max(height, width) / min(height, width) > limits.image_aspect + 1e-9:
+        return (f"the clip is {width}x{height} px; the model's frames are square, so use a roughly square clip "
+                f"(sides within {limits.image_aspect:.2f}:1)")
+    return None
+
+
+def film_error(shots: int, frames_per_shot: int, limits: Limits = LIMITS, max_shots: int | None = None) -> str | None:
+    """A demo storyboard: 1 to `max_shots` shots whose film (shots x frames per shot) fits `limits.demo_frames`."""
+    most = limits.storyboard_shots[1] if max_shots is None else max_shots
+    if shots < 1:
+        return "the storyboard has no shots: write a prompt for shot 1 (and for the shots that follow it)"
+    if shots > most:
+        return f"the demo makes storyboards of 1 to {most} shots; got {shots}"
+    total, hi = shots * frames_per_shot, limits.demo_frames[1]
+    if total > hi:
+        return (f"the film would be {shots} x {frames_per_shot} = {total} frames; the demo makes at most {hi}: "
+                f"use fewer shots or at most {hi // shots} frames per shot")
     return None
 
 
