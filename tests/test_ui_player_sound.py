@@ -157,3 +157,16 @@ def test_studio_plays_its_clips_with_sound_and_mutes_them(tiny_pipe, tmp_path):
     assert studio.player.muted is False
     path = studio.export(tmp_path / "clip.mp4")
     assert abs(len(read_audio(path, SR)) - len(heard)) <= 1024  # the mp4 carries the sound (AAC)
+
+
+def test_studio_hears_a_storyboard_film_take_by_take(tiny_pipe, monkeypatch):
+    from sorakit.sound import joins
+
+    heard = []  # the takes each soundtrack was made over (the untrained model's clips may well be silent)
+    monkeypatch.setattr(joins, "takes_soundtrack", lambda video, fps, takes, rate: heard.append(tuple(takes)) or
+                        np.full((int(round(len(video) / fps * rate)), 2), 0.1, np.float32))
+    studio = ui.Studio(tiny_pipe, "a red ball bounces", seed=1, steps=1, seeds=1, moderation=False)
+    studio.storyboard.board.add("a blue ball rolls", transition="cut", frames=6)
+    film = studio.storyboard.generate()
+    assert film is not None and film.takes == (0, 16) and heard == [(0, 16)]
+    assert studio.player.audio.shape == (int(22 / FPS * SR), 2) and np.allclose(studio.player.audio, 0.1, atol=1e-4)

@@ -110,11 +110,15 @@ class Studio(StaticFallback, W.VBox):
         sound = {} if silent else {"audio": self.player.audio, "sample_rate": self.player.sample_rate}
         return media.export(self.generation.video, path, recipe=self.generation.recipe, **sound)
 
-    @staticmethod
-    def _sound(generation: Generation) -> dict:
-        """show_video's audio= and sample_rate= for a clip: what sorakit.add_sound hears in its frames."""
+    def _sound(self, generation: Generation) -> dict:
+        """show_video's audio= and sample_rate= for a clip: what sorakit.add_sound hears in its frames (in a
+        storyboard's film, in each take on its own: Film.with_sound)."""
         from ..sound import add_sound
 
+        film = getattr(self.storyboard, "film", None)
+        if film is not None and generation.video is film.video:
+            film = film.with_sound()
+            return {"audio": film.audio, "sample_rate": film.sample_rate}
         audio, sample_rate = add_sound(generation.video, fps=generation.fps)
         return {"audio": audio, "sample_rate": sample_rate}
 
