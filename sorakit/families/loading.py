@@ -96,7 +96,8 @@ def load_pipeline(path_or_id, device: torch.device, torch_dtype: torch.dtype | N
     check_components(index, path_or_id)
     if local:
         check_safetensors(root)
-    kwargs = {"torch_dtype": torch_dtype} if torch_dtype is not None else {}
+    # diffusers now names the argument `dtype` (`torch_dtype` is deprecated); sorakit.load keeps torch_dtype
+    kwargs = {"dtype": torch_dtype} if torch_dtype is not None else {}
     pipe = cls.from_pretrained(str(path_or_id), use_safetensors=True, **kwargs, **components)
     if offload:
         pipe.enable_model_cpu_offload(device=device)
