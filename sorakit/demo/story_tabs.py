@@ -40,7 +40,7 @@ class StoryTabs:
             self.run_storyboard = gr.Button("Generate storyboard", variant="primary", elem_id="storyboard-run")
             self.film = gr.Video(label="Film", autoplay=True, loop=True, interactive=False, elem_id="film",
                                  height=320)
-            self.timeline = gr.HTML(label="Shots", elem_id="timeline")
+            self.timeline = gr.Markdown(label="Shots", elem_id="timeline")  # gr.HTML evaluates JS: the CSP forbids it
         with gr.Tab("Remix"):
             gr.Markdown("Remake a clip with a new prompt (SDEdit): upload one, or click a clip this session "
                         "made. Strength 0 keeps the clip, 1 ignores it.")
