@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from ..families.defaults import SORAKIT
 from ..media import export
 from ..recipe import DEFAULT_FPS
 from .endpoints import GALLERY_SIZE, THUMB_SCALE, Endpoints, gallery_items
@@ -31,12 +32,17 @@ NO_SOURCE = "upload a clip to remix, or click a clip in this session's gallery"
 class StoryEndpoints:
     def __init__(self, base: Endpoints):
         self.base, self.pipe, self.checks = base, base.pipe, base.checks
+        # Shots and remixes condition on given frames (`frames=`, `video=`): sorakit's own pipeline alone.
+        self.native = base.checks.spec.family == SORAKIT
+        self.window = int(base.pipe.config.get("num_frames", base.checks.limits.demo_frames[1]))
 
     # --- shared checks ------------------------------------------------------------------------------
     def _prompt(self, text: Any, name: str = "prompt", required: bool = True) -> str | None:
         checks = self.checks
         error = prompt_error(text, checks.tokenizer, checks.max_tokens, limits=checks.limits, name=name,
                              required=required)
+        if error is None and not self.native:
+            error = f"storyboards and remixes need sorakit's own pipeline; this demo runs {self.checks.spec.pipeline}"
         return error or self.base._refusal(text)
 
     def _sampling(self, seed, steps, guidance) -> list[str | None]:
@@ -61,7 +67,7 @@ class StoryEndpoints:
         transition_errors = [None if t in TRANSITIONS else f"a shot follows the last by one of "
                              f"{', '.join(TRANSITIONS)}; got {t!r}" for t in transitions]
         lo, hi = self.checks.limits.demo_frames
-        frames_error = int_error("frames per shot", frames, (lo, min(hi, int(self.pipe.config.num_frames))))
+        frames_error = int_error("frames per shot", frames, (lo, min(hi, self.window)))
         if frames_error is None and not any(prompt_errors):
             frames_error = film_error(len(given), int(frames), self.checks.limits, max_shots=SHOTS)
         return [*prompt_errors, *transition_errors, *self._sampling(seed, steps, guidance), frames_error]

@@ -19,9 +19,9 @@ class StoryTabs:
         """Render the two tabs (call inside the app's gr.Tabs / column)."""
         from .app import Number, Slider  # the app's validator-friendly inputs (app imports this module)
 
-        self.endpoints = StoryEndpoints(endpoints)
-        lim, window = endpoints.checks.limits, int(endpoints.pipe.config.num_frames)
-        with gr.Tab("Storyboard"):
+        self.endpoints = story = StoryEndpoints(endpoints)
+        lim, window = endpoints.checks.limits, story.window
+        with gr.Tab("Storyboard", visible=story.native):
             gr.Markdown("Two or three shots joined into one film: each shot after the first **continues** the "
                         "last one or **cuts** to a new view of the same world. Seed, steps and guidance are on "
                         "the left. Leave shot 3 empty for two shots.")
@@ -41,7 +41,7 @@ class StoryTabs:
             self.film = gr.Video(label="Film", autoplay=True, loop=True, interactive=False, elem_id="film",
                                  height=320)
             self.timeline = gr.Markdown(label="Shots", elem_id="timeline")  # gr.HTML evaluates JS: the CSP forbids it
-        with gr.Tab("Remix"):
+        with gr.Tab("Remix", visible=story.native):
             gr.Markdown("Remake a clip with a new prompt (SDEdit): upload one, or click a clip this session "
                         "made. Strength 0 keeps the clip, 1 ignores it.")
             self.remix_prompt = gr.Textbox(label="Prompt for the remix", elem_id="remix-prompt",

@@ -45,8 +45,8 @@ class RemixPanel(W.VBox):
         self.strength = W.FloatSlider(strength, min=0.0, max=1.0, step=0.05, description="strength",
                                       tooltip="0 keeps the clip, 1 ignores it")
         self.remix_button = W.Button(description="Remix", icon="random", tooltip="remake the clip (SDEdit)")
-        self.add_frames = W.IntSlider(max(1, pipe.config.num_frames // 2), min=1, max=LIMITS.demo_frames[1],
-                                      description="add frames")
+        window = int(pipe.config.get("num_frames", 16))  # a diffusers pipeline's config may not say
+        self.add_frames = W.IntSlider(max(1, window // 2), min=1, max=LIMITS.demo_frames[1], description="add frames")
         self.extend_button = W.Button(description="Extend", icon="forward", tooltip="continue the clip")
         self.status = W.HTML("")
         self.remix_button.on_click(lambda _: self.remix())
