@@ -128,3 +128,23 @@ def test_remix_a_gallery_clip_and_a_long_clip(served, tmp_path, tiny_pipe):
     long, _ = _video(tmp_path, "long.mp4", frames=40)
     with pytest.raises(gr.Error, match="40 frames; the demo remixes at most 32"):
         story.remix("a ball", long, None, 0.5, **FAST)
+
+
+def test_a_storyboard_whose_client_left_ends_after_the_shot_it_is_on(served):
+    """Like /generate between steps, /storyboard asks between shots whether its client is still there."""
+    from sorakit.demo.endpoints import ClientGone
+
+    app, _ = served
+    story = app.sorakit_story
+    asked, kept = [], story.base.client_alive
+    story.base.client_alive = lambda session: asked.append(session) is not None  # gone at the first ask
+
+    class Request:
+        session_hash = "tab-2"
+
+    try:
+        with pytest.raises(ClientGone, match="after shot 1 of 3"):
+            story.storyboard(SHOTS[0], SHOTS[1], SHOTS[1], frames=4, request=Request(), **FAST)
+        assert asked == ["tab-2"]  # asked once: shots 2 and 3 were never sampled
+    finally:
+        story.base.client_alive = kept

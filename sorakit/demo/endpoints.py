@@ -56,19 +56,31 @@ class Endpoints:
         # session hash -> is its client still connected; set by build_app from Gradio's queue
         self.client_alive: Callable[[str], bool] | None = None
 
-    def _stop_when_gone(self, request) -> dict:
-        """Pipeline kwargs that end the job at the next step once its client has disconnected."""
+    def _alive_check(self, request) -> Callable[[str], None] | None:
+        """check(where): raises ClientGone once the request's client has disconnected (None: not served
+        by Gradio's queue, nothing to ask)."""
         session = getattr(request, "session_hash", None)
         alive = self.client_alive
         if session is None or alive is None:
+            return None
+
+        def check(where: str) -> None:
+            if not alive(session):
+                raise ClientGone(f"session {session} disconnected {where}")
+
+        return check
+
+    def _stop_when_gone(self, request) -> dict:
+        """Pipeline kwargs that end the job at the next step once its client has disconnected."""
+        check = self._alive_check(request)
+        if check is None:
             return {}
 
-        def check(pipe, step, timestep, tensors):
-            if not alive(session):
-                raise ClientGone(f"session {session} disconnected at step {step}")
+        def on_step(pipe, step, timestep, tensors):
+            check(f"at step {step}")
             return tensors
 
-        return {"callback_on_step_end": check}
+        return {"callback_on_step_end": on_step}
 
     def _refusal(self, prompt: Any) -> str | None:
         """The moderation's refusal of a prompt, as the validator's message (None: allowed, or not text)."""

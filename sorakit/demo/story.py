@@ -80,7 +80,8 @@ class StoryEndpoints:
 
     def storyboard(self, prompt: str, prompt_2: str = "", prompt_3: str = "", transition_2: str = "continue",
                    transition_3: str = "continue", seed: int = 0, steps: int = 20, guidance: float = 4.0,
-                   frames: int = 8, gallery: list | None = None, progress=gr.Progress(track_tqdm=True)):
+                   frames: int = 8, gallery: list | None = None, progress=gr.Progress(track_tqdm=True),
+                   request: gr.Request = None):
         """Shots -> one film (mp4) and its shots as a timeline. Returns (film, timeline HTML, session gallery).
 
         A shot after the first continues the last one or cuts to a new framing of the same world;
@@ -93,9 +94,11 @@ class StoryEndpoints:
                  for p, t in zip(prompts, transitions) if _written(p)]
         self.base._moderate("check_prompt", [s["prompt"] for s in shots])
         progress(0, desc="shots")
+        check = self.base._alive_check(request)  # a job whose client left ends after the shot it is on
+        on_shot = None if check is None else (lambda done, total: check(f"after shot {done} of {total}"))
         try:
             film = storyboard(self.pipe, shots, seed=int(seed), num_inference_steps=int(steps),
-                              guidance_scale=float(guidance))
+                              guidance_scale=float(guidance), on_shot=on_shot)
         except ValueError as exc:  # the storyboard's or the pipeline's own checks
             raise gr.Error(str(exc)) from None
         self.base._moderate("check_clip", film.video, film.recipe)
