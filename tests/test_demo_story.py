@@ -11,6 +11,7 @@ from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import ValidationError  # noqa: E402
 
 from sorakit import demo  # noqa: E402
+from sorakit.audio import read_audio  # noqa: E402
 from sorakit.media import export, read_metadata, read_video  # noqa: E402
 from sorakit.recipe import Recipe  # noqa: E402
 
@@ -49,6 +50,8 @@ def test_two_shot_storyboard_is_one_film_with_its_boundaries(served):
     assert len(recipe.parents) == 2 and recipe.storyboard and recipe.seed == 3 and recipe.steps == 1
     assert timeline.count('class="sorakit-shot"') == 2 and 'data-start="4"' in timeline and "cut" in timeline
     assert SHOTS[1] in timeline
+    sound = read_audio(path, sample_rate=16_000)  # a ValueError if the film had no audio stream
+    assert sound.shape[1] == 2 and abs(len(sound) - 16_000 * 8 / 8) <= 1024  # 8 frames at 8 fps (one AAC frame)
 
 
 @pytest.mark.parametrize("prompts, frames, message", [
@@ -87,6 +90,7 @@ def test_remix_of_an_upload_names_its_parent(served, tmp_path, tiny_pipe):
     assert recipe.derivation == "remix" and recipe.strength == 0.5
     assert recipe.parents == (read_metadata(source).id,)
     assert read_video(path, size=(32, 32)).shape == (4, 32, 32, 3)
+    assert abs(len(read_audio(path, sample_rate=16_000)) - 16_000 * 4 / 8) <= 1024  # heard in its new frames
 
 
 def test_remix_of_another_size_is_resized(served, tmp_path):

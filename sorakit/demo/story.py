@@ -98,11 +98,12 @@ class StoryEndpoints:
         on_shot = None if check is None else (lambda done, total: check(f"after shot {done} of {total}"))
         try:
             film = storyboard(self.pipe, shots, seed=int(seed), num_inference_steps=int(steps),
-                              guidance_scale=float(guidance), on_shot=on_shot)
+                              guidance_scale=float(guidance), on_shot=on_shot, audio=True)
         except ValueError as exc:  # the storyboard's or the pipeline's own checks
             raise gr.Error(str(exc)) from None
         self.base._moderate("check_clip", film.video, film.recipe)
-        path = export(film.video, self.base.outputs.new("film", ".mp4"), recipe=film.recipe)
+        path = export(film.video, self.base.outputs.new("film", ".mp4"), recipe=film.recipe, audio=film.audio,
+                      sample_rate=film.sample_rate)  # each take heard on its own, as /generate's clips are
         caption = f"storyboard: {' / '.join(film.prompts)} · seed {int(seed)}"
         return str(path), timeline_html(film), self._add_to_gallery(film.video, film.recipe, caption, gallery)
 
@@ -153,11 +154,12 @@ class StoryEndpoints:
         progress(0, desc="remixing")
         try:
             made = remix(self.pipe, video, prompt.strip(), float(strength), parent=parent, seed=int(seed),
-                         num_inference_steps=int(steps), guidance_scale=float(guidance))
+                         num_inference_steps=int(steps), guidance_scale=float(guidance), audio=True)
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
         self.base._moderate("check_clip", made.video, made.recipe)
-        out = export(made.video, self.base.outputs.new("remix", ".mp4"), recipe=made.recipe)
+        out = export(made.video, self.base.outputs.new("remix", ".mp4"), recipe=made.recipe, audio=made.audio,
+                     sample_rate=made.sample_rate)
         caption = f"remix of {made.recipe.parents[0][:8]} at {float(strength):g}: {prompt.strip()}"
         return str(out), self._add_to_gallery(made.video, made.recipe, caption, gallery)
 
