@@ -9,6 +9,7 @@ import torch
 
 import sorakit
 from sorakit import probes, world
+from sorakit.sound.features import frame_features, mirrored
 from sorakit.sound.soundtrack import WEIGHTS
 from sorakit.training.sound import dataset, impact_onsets, loss_of, train
 
@@ -57,6 +58,15 @@ def test_rendered_impacts_sound_where_they_are_placed():
     assert np.abs(second[:, 1]).max() > np.abs(second[:, 0]).max()  # x=8: right
     with pytest.raises(ValueError, match="kind must be one of"):
         world.render_impacts([world.Impact("thud", 0.5, 6.0, 2.0)], 2.0)
+
+
+def test_mirror_augmentation_is_the_features_of_the_mirrored_clip():
+    """Training mirrors features instead of clips: that must equal featurising the mirrored frames."""
+    video = world.sample(3, height=48, width=40, fps=8.0, num_frames=8, audio=False).video
+    feats = frame_features(video)
+    assert np.allclose(frame_features(video[:, :, ::-1]), mirrored(feats), atol=1e-6)
+    assert not np.allclose(mirrored(feats), feats)  # the clip is not symmetric, so something moved
+    assert np.allclose(mirrored(torch.from_numpy(feats)).numpy(), mirrored(feats))
 
 
 def test_training_lowers_the_loss_and_onsets_merge_like_the_ear():

@@ -23,6 +23,16 @@ def frame_features(video: np.ndarray) -> np.ndarray:
     return np.concatenate([rows, cols, moved(rows), moved(cols)], axis=1).astype(np.float32)
 
 
+def mirrored(feats):
+    """Features of the left-right mirrored clip (column profiles reversed; rows unchanged): a training
+    augmentation that keeps every impact's timing. Works on numpy arrays and torch tensors (..., DIM)."""
+    out = feats.copy() if isinstance(feats, np.ndarray) else feats.clone()
+    for start in (SIDE, 3 * SIDE):  # cols, moved(cols)
+        out[..., start:start + SIDE] = feats[..., start:start + SIDE].flip(-1) if not isinstance(feats, np.ndarray) \
+            else feats[..., start:start + SIDE][..., ::-1]
+    return out
+
+
 def foreground_x(video: np.ndarray, frame: int) -> float:
     """Where the moving things are across frame `frame`, as a fraction of the width (0.5 if nothing moves)."""
     import cv2
