@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 gr_client = pytest.importorskip("gradio_client")
-from gradio_client import Client, handle_file  # noqa: E402
+from demo_client import demo_client  # noqa: E402
+from gradio_client import handle_file  # noqa: E402
 from gradio_client.exceptions import ValidationError  # noqa: E402
 
 from sorakit import demo  # noqa: E402
@@ -18,7 +19,7 @@ FAST = dict(steps=2, guidance=4.0, frames=4)  # tiny jobs: the tests check plumb
 @pytest.fixture(scope="module")
 def served(tiny_pipe):
     app = demo.launch(tiny_pipe, prevent_thread_lock=True, quiet=True)
-    client = Client(app.local_url, verbose=False)
+    client = demo_client(app.local_url)
     yield app, client
     client.close()
     app.close()
@@ -173,7 +174,7 @@ def test_probe_report(served):
 def test_close_removes_the_output_folder(tiny_pipe):
     app = demo.launch(tiny_pipe, prevent_thread_lock=True, quiet=True)
     out = app.sorakit_handlers.outputs.path
-    client = Client(app.local_url, verbose=False)
+    client = demo_client(app.local_url)
     client.predict("a ball", api_name="/generate", **FAST)
     assert any(out.glob("clip-*.mp4"))
     client.close()
@@ -204,8 +205,8 @@ def test_cli_demo_command_launches_with_its_options(monkeypatch, tiny_pipe):
         assert kwargs == {"host": "127.0.0.1", "port": 7911, "share": False, "auth": ("ann", "pw"), "moderation": True}
         assert app.sorakit_handlers.pipe is tiny_pipe and app.local_url == "http://127.0.0.1:7911/"
         with pytest.raises(Exception, match="401|[Ll]ogin|[Aa]uth"):
-            Client(app.local_url, verbose=False)  # a login is required
-        client = Client(app.local_url, auth=("ann", "pw"), verbose=False)
+            demo_client(app.local_url)  # a login is required
+        client = demo_client(app.local_url, auth=("ann", "pw"))
         assert client.predict("a ball", api_name="/generate", **FAST)[1] == 0
         client.close()
     finally:

@@ -272,11 +272,12 @@ def _serve(tmp_path):
                 break
         except httpx.HTTPError:
             time.sleep(0.5)
-    from gradio_client import Client, handle_file
+    from demo_client import demo_client
+    from gradio_client import handle_file
 
     frame = tmp_path / "frame.png"
     frame.write_bytes(_image_bytes((64, 64)))
-    client = Client(url, verbose=False)
+    client = demo_client(url)
     client.predict("a red ball", image=handle_file(str(frame)), steps=2, frames=4, api_name="/generate")
     client.close()
     (root,) = tmp_path.glob(f"sorakit-demo-{proc.pid}-*")

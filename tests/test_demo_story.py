@@ -7,7 +7,8 @@ import pytest
 
 gr_client = pytest.importorskip("gradio_client")
 import gradio as gr  # noqa: E402
-from gradio_client import Client, handle_file  # noqa: E402
+from demo_client import demo_client  # noqa: E402
+from gradio_client import handle_file  # noqa: E402
 from gradio_client.exceptions import ValidationError  # noqa: E402
 
 from sorakit import demo  # noqa: E402
@@ -23,7 +24,7 @@ SHOTS = ("a red ball is thrown to the right", "a red ball bounces")
 def served(tiny_pipe):
     app = demo.launch(tiny_pipe, prevent_thread_lock=True, quiet=True)
     # The first request's join (validators, upload bookkeeping) can pass httpx's 5 s default on a busy CPU.
-    client = Client(app.local_url, verbose=False, httpx_kwargs={"timeout": 60})
+    client = demo_client(app.local_url)
     yield app, client
     client.close()
     app.close()
