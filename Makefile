@@ -21,7 +21,7 @@ lab: $(STAMP)
 # ruff first (seconds: a style or import error fails before the long run), then pytest runs tests/
 # plus, through nbmake, every notebook (nbmake only collects .ipynb files), at small sizes:
 # SORAKIT_FAST=1 makes each notebook take the same code paths with fewer steps and clips.
-# About 17 minutes of tests on 2 idle cores (20 with the install); the slowest are listed at the end.
+# About 16-20 minutes of tests on 2 idle cores (20-23 with the install); the slowest are listed at the end.
 test: $(STAMP) lint
 	SORAKIT_FAST=1 $(PY) -m pytest -q --durations=10 tests $(if $(NOTEBOOKS),--nbmake --nbmake-timeout=600 $(NOTEBOOKS))
 
