@@ -93,3 +93,22 @@ def run_all(page) -> None:
         except Exception:
             if attempt:
                 raise
+
+
+@contextmanager
+def notebook_page(chromium, url: str, failure_shot: Path, height: int):
+    """A page with the notebook at `url` run from the top. If the test fails, the whole page is saved
+    to `failure_shot` for the person reading the CI log; the page is always closed."""
+    page = chromium.new_page(viewport={"width": 1400, "height": height})
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(url)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        run_all(page)
+        yield page
+    except Exception:
+        failure_shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(failure_shot), full_page=True)
+        raise
+    finally:
+        page.close()

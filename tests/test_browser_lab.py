@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from notebook_lab import lab_server, run_all
+from notebook_lab import lab_server, notebook_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow]  # the notebook loads the shipped model
 
@@ -56,12 +56,7 @@ def _shot(page, name: str) -> Path:
 
 
 def test_studio_generate_and_word_heat(chromium, lab):
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(60_000)
-    try:
-        page.goto(lab)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        run_all(page)
+    with notebook_page(chromium, lab, ARTIFACTS / "lab_failure.png", height=1000) as page:
 
         # The last cell shows the Studio with a first clip (clip 1), drawn on the canvas.
         page.wait_for_selector(f"{CANVAS}[data-clip-id='1']", timeout=RUN_TIMEOUT_MS)
@@ -120,9 +115,3 @@ def test_studio_generate_and_word_heat(chromium, lab):
         page.wait_for_selector(f"{CANVAS}[data-clip-id='3']", timeout=60_000)
         assert page.locator(".sorakit-studio .sorakit-cell.picked").get_attribute("data-index") == "1"
         assert page.input_value(".sorakit-studio .sorakit-seed input") == "6"
-    except Exception:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "lab_failure.png"), full_page=True)
-        raise
-    finally:
-        page.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from notebook_lab import lab_server, run_all
+from notebook_lab import lab_server, notebook_page
 
 from sorakit.media import read_clip, to_uint8
 from sorakit.sweep import sweep
@@ -58,12 +58,7 @@ def _pixels(page) -> np.ndarray:
 
 def test_header_click_sorts_and_row_click_plays_that_clip(chromium, lab):
     url, table, folder = lab
-    page = chromium.new_page(viewport={"width": 1400, "height": 900})
-    page.set_default_timeout(60_000)
-    try:
-        page.goto(url)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        run_all(page)
+    with notebook_page(chromium, url, ARTIFACTS / "lab_sweep_failure.png", height=900) as page:
         page.wait_for_selector(f"{TABLE} tbody tr >> nth=3", timeout=120_000)
         assert _column(page, 1) == ["3", "1", "3", "1"]  # the sweep's order: prompt, then seed
 
@@ -92,9 +87,3 @@ def test_header_click_sorts_and_row_click_plays_that_clip(chromium, lab):
         assert f"seed {seed}" in page.inner_text(".sorakit-sweep .sorakit-caption")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.locator(".sorakit-sweep").screenshot(path=str(ARTIFACTS / "lab_sweep_explorer.png"))
-    except Exception:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "lab_sweep_failure.png"), full_page=True)
-        raise
-    finally:
-        page.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_lab import lab_server, run_all
+from notebook_lab import lab_server, notebook_page
 
 from sorakit import demo
 
@@ -76,12 +76,7 @@ def lab(tmp_path):
 
 
 def test_studio_storyboard_add_shot_generate_and_timeline_marks(chromium, lab):
-    page = chromium.new_page(viewport={"width": 1400, "height": 1100})
-    page.set_default_timeout(60_000)
-    try:
-        page.goto(lab)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        run_all(page)
+    with notebook_page(chromium, lab, ARTIFACTS / "lab_storyboard_failure.png", height=1100) as page:
         board = page.locator(".sorakit-storyboard")
         board.wait_for(timeout=300_000)  # kernel start, imports, the tiny pipeline
         assert board.locator(".sorakit-shot").count() == 1  # the Studio's prompt is shot 1
@@ -99,9 +94,3 @@ def test_studio_storyboard_add_shot_generate_and_timeline_marks(chromium, lab):
         page.wait_for_function("() => document.querySelector('.sorakit-remix').textContent.includes('shot 2')")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.locator(".sorakit-studio").screenshot(path=str(ARTIFACTS / "lab_studio_storyboard.png"))
-    except Exception:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "lab_storyboard_failure.png"), full_page=True)
-        raise
-    finally:
-        page.close()
