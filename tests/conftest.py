@@ -79,3 +79,17 @@ def chromium():
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def served(tiny_pipe):
+    """The demo serving the tiny pipeline on loopback, and a gradio_client for it: one per test module."""
+    from demo_client import demo_client
+
+    from sorakit import demo
+
+    app = demo.launch(tiny_pipe, prevent_thread_lock=True, quiet=True)
+    client = demo_client(app.local_url)
+    yield app, client
+    client.close()
+    app.close()

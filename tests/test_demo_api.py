@@ -16,15 +16,6 @@ from sorakit.media import read_metadata, read_video  # noqa: E402
 FAST = dict(steps=2, guidance=4.0, frames=4)  # tiny jobs: the tests check plumbing, not quality
 
 
-@pytest.fixture(scope="module")
-def served(tiny_pipe):
-    app = demo.launch(tiny_pipe, prevent_thread_lock=True, quiet=True)
-    client = demo_client(app.local_url)
-    yield app, client
-    client.close()
-    app.close()
-
-
 def _clip(path):
     return read_video(path, size=(32, 32))
 

@@ -7,27 +7,15 @@ import pytest
 
 gr_client = pytest.importorskip("gradio_client")
 import gradio as gr  # noqa: E402
-from demo_client import demo_client  # noqa: E402
 from gradio_client import handle_file  # noqa: E402
 from gradio_client.exceptions import ValidationError  # noqa: E402
 
-from sorakit import demo  # noqa: E402
 from sorakit.audio import read_audio  # noqa: E402
 from sorakit.media import export, read_metadata, read_video  # noqa: E402
 from sorakit.recipe import Recipe  # noqa: E402
 
 FAST = dict(steps=1, guidance=4.0)  # plumbing, not quality
 SHOTS = ("a red ball is thrown to the right", "a red ball bounces")
-
-
-@pytest.fixture(scope="module")
-def served(tiny_pipe):
-    app = demo.launch(tiny_pipe, prevent_thread_lock=True, quiet=True)
-    # The first request's join (validators, upload bookkeeping) can pass httpx's 5 s default on a busy CPU.
-    client = demo_client(app.local_url)
-    yield app, client
-    client.close()
-    app.close()
 
 
 def _video(tmp_path, name, frames=4, size=(32, 32), recipe=None):
