@@ -81,8 +81,9 @@ def _recipe_json(recipe: Recipe) -> str:
 def _write_mp4(frames: np.ndarray, path: Path, fps: float, comment: str | None,
                soundtrack: tuple[np.ndarray, int] | None = None) -> None:
     """H.264 frames; with a soundtrack (samples, sample rate) fitted to the clip, AAC sound muxed in."""
-    import imageio_ffmpeg
+    from .media_read import ffmpeg_io
 
+    imageio_ffmpeg = ffmpeg_io()
     height, width = frames.shape[1:3]
     # x264's output depends on its thread count, which by default follows the CPU count: fix it so one
     # recipe gives the same pixels on every machine.
@@ -260,14 +261,17 @@ def _clip_recipe(recipe: Recipe | None, frames: np.ndarray, fps: float) -> Recip
 
 
 def show(video: Any, fps: float = 8, width: int | None = None, scale: int | None = None, *,
-         audio: Any = None, sample_rate: int | None = None):
+         audio: Any = None, sample_rate: int | None = None, muted: bool = False):
     """Return an HTML5 <video> with the clip embedded as base64 H.264 (survives notebook save).
 
     With `audio` (and its `sample_rate`) the clip plays with sound (AAC): it then waits for play,
     since browsers refuse to autoplay sound; without it, it autoplays muted and loops as before.
+    `muted=True` keeps the sound but starts muted, so the clip autoplays; the controls unmute it.
     """
     from IPython.display import HTML
 
+    if not isinstance(muted, (bool, np.bool_)):
+        raise ValueError(f"muted must be True or False, got {muted!r}")
     frames = to_uint8(video)
     soundtrack = _soundtrack(audio, sample_rate, len(frames) / fps, ".mp4")
     frames = _upscale(frames, scale)
@@ -276,7 +280,7 @@ def show(video: Any, fps: float = 8, width: int | None = None, scale: int | None
         _write_mp4(frames, mp4, fps, None, soundtrack)
         data = base64.b64encode(mp4.read_bytes()).decode("ascii")
     width = int(width) if width else frames.shape[2]
-    play = "autoplay loop muted" if soundtrack is None else "loop"
+    play = "autoplay loop muted" if soundtrack is None or muted else "loop"
     return HTML(
         f'<video {play} controls playsinline width="{width}" '
         f'style="image-rendering: pixelated">'

@@ -1,8 +1,8 @@
 """Static fallbacks: what a saved notebook shows where widget state is not saved (GitHub, nbviewer).
 
-Widgets add `text/html` (an embedded H.264 video, as `sorakit.show` makes) and `image/png` (a strip
-of frames) to their MIME bundle. JupyterLab with a live kernel renders the widget view instead,
-because the widget MIME type ranks above both.
+Widgets add `text/html` (an embedded H.264 video, as `sorakit.show` makes, with its soundtrack muxed in
+where the widget has one) and `image/png` (a strip of frames) to their MIME bundle. JupyterLab with a
+live kernel renders the widget view instead, because the widget MIME type ranks above both.
 """
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ def poster(video) -> bytes:
     return png(row.repeat(POSTER_SCALE, 0).repeat(POSTER_SCALE, 1))
 
 
-def clip_html(video, fps: float, caption: str = "", width: int = 256) -> str:
-    """An embedded looping video with a caption below it."""
-    tag = media.show(video, fps=fps, width=width).data
+def clip_html(video, fps: float, caption: str = "", width: int = 256, *, audio=None, sample_rate: int | None = None,
+              muted: bool = False) -> str:
+    """An embedded looping video with a caption below it. With `audio` (at `sample_rate`) the video carries
+    it as AAC (16 kHz stereo: about 9 kB a second, where a WAV takes 64), started muted when `muted`."""
+    tag = media.show(video, fps=fps, width=width, audio=audio, sample_rate=sample_rate, muted=muted).data
     text = f'<div style="font:12px sans-serif">{html.escape(caption)}</div>' if caption else ""
     return f'<div style="display:inline-block;margin:4px">{tag}{text}</div>'
 

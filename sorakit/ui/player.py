@@ -178,4 +178,6 @@ class Player(StaticFallback, anywidget.AnyWidget):
     def _fallback(self):
         if self.video is None:
             return None, None
-        return clip_html(self.video, self.fps, self.label), self.video
+        markup = clip_html(self.video, self.fps, self.label, audio=self.audio, sample_rate=self.sample_rate,
+                           muted=self.muted)  # the saved page keeps the sound, muted as the widget was
+        return markup, self.video
