@@ -12,6 +12,7 @@ import numpy as np
 
 from .scene import Scene
 from .simulate import Trajectory
+from .sound_words import sound_phrase as heard_phrase
 
 # Public: the adherence probe reads captions back with the same words.
 BOUNCE_WORDS = {1: "once", 2: "twice", 3: "three times"}
@@ -65,9 +66,12 @@ def _bounces(rng, traj: Trajectory, obj: int, bounciness: str | None) -> str:
                        f"and hits the floor, bouncing {times}"])
 
 
-def caption(scene: Scene, traj: Trajectory, material: bool | None = None) -> str:
+def caption(scene: Scene, traj: Trajectory, material: bool | None = None, sound_phrase: bool = False) -> str:
     """The scene in words. `material`: name the ball's bounciness always (True), never (False), or
-    in about half of the scenes, chosen by seed (None, what training sees)."""
+    in about half of the scenes, chosen by seed (None, what training sees). `sound_phrase=True` appends
+    what is heard, from the simulated events (sound_words.py); the rest of the caption stays the same."""
+    if not isinstance(sound_phrase, (bool, np.bool_)):
+        raise ValueError(f"sound_phrase must be True or False, got {sound_phrase!r}")
     rng = np.random.default_rng([scene.seed, 7])
     b = scene.balls[0]
     m = _material(scene, material)
@@ -113,4 +117,6 @@ def caption(scene: Scene, traj: Trajectory, material: bool | None = None) -> str
         text = f"{listed} {verb}"
         if traj.count("collision"):
             text += _pick(rng, [" and collide", ", hitting each other"])
+    if sound_phrase:
+        text += " " + heard_phrase(scene, traj)
     return " ".join(text.split())

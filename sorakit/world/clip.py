@@ -54,17 +54,21 @@ def _check_size(height, width):
             raise ValueError(f"{name} must be an integer in [8, 512], got {v!r}")
 
 
-def sample(seed: int = 0, *, height: int = 32, width: int = 32, audio: bool = True, **constraints) -> Clip:
+def sample(seed: int = 0, *, height: int = 32, width: int = 32, audio: bool = True, sound_phrase: bool = False,
+           **constraints) -> Clip:
     """A clip drawn from `seed`; constraints (scenario, color, size, direction, ...) pin its facts.
 
     `audio=False` skips the soundtrack (clip.audio is None): frames, events and captions are the same.
+    `sound_phrase=True` ends the caption with what is heard ("with a loud bang", "silently"); nothing
+    else about the clip changes.
     """
     _check_size(height, width)
     scene = sample_scene(seed, **constraints)
-    return clip_of(scene, height, width, audio=audio)
+    return clip_of(scene, height, width, audio=audio, sound_phrase=sound_phrase)
 
 
-def clip_of(scene: Scene, height: int = 32, width: int = 32, *, audio: bool = True) -> Clip:
+def clip_of(scene: Scene, height: int = 32, width: int = 32, *, audio: bool = True,
+            sound_phrase: bool = False) -> Clip:
     if not isinstance(audio, (bool, np.bool_)):
         raise ValueError(f"audio must be True or False, got {audio!r}")
     traj = simulate(scene)
@@ -77,7 +81,7 @@ def clip_of(scene: Scene, height: int = 32, width: int = 32, *, audio: bool = Tr
         rgb=np.array([b.rgb for b in scene.balls], np.float32),
         visible=masks.reshape(len(video), n, -1).any(-1),
     )
-    clip = Clip(video, caption(scene, traj), states, masks, traj.events, scene, traj)
+    clip = Clip(video, caption(scene, traj, sound_phrase=sound_phrase), states, masks, traj.events, scene, traj)
     if audio:
         clip.audio, clip.sounds = synthesize(scene, traj, SAMPLE_RATE)
         clip.sample_rate = SAMPLE_RATE

@@ -39,6 +39,7 @@ _SURFACES = {  # kind -> (fundamental Hz, modes, decay s, share of the mix)
 _BALL_PITCH = 200.0  # Hz for a medium ball (radius 0.85); pitch goes as 1 / radius
 _GAIN = 0.045  # amplitude per world unit/s of normal impact speed (a 13 u/s drop peaks near 0.6)
 _ROLL_GAIN = 0.006  # rolling noise amplitude per unit/s
+_ROLL_HEARD = 0.2  # units/s: slower rolling makes no sound
 _TAIL = 1.5  # s of each impact rendered (the rim's ring is the longest)
 
 
@@ -90,7 +91,7 @@ class Impact:
 
 def _impact(impact: Impact, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """One impact's mono signal (peak ~ amplitude) and that amplitude."""
-    radii, restitutions = np.array(impact.balls, dtype=float).T
+    restitutions = np.array(impact.balls, dtype=float)[:, 1]
     e = float(restitutions.mean())
     t = np.arange(int(_tail(impact.kind, e) * sr)) / sr
     speed = max(impact.speed, 0.1)
@@ -103,8 +104,14 @@ def _impact(impact: Impact, sr: int, rng: np.random.Generator) -> tuple[np.ndarr
     click = rng.standard_normal(len(t)) * np.exp(-t / 1.5e-3) * 0.3 * e  # the sharp crack of the contact
     attack = 1.0 - np.exp(-t / (contact / 3))
     signal = (tone + click) * attack
-    amplitude = _GAIN * speed * np.sqrt(radii.mean() / 0.85)
+    amplitude = impact_amplitude(impact)
     return signal * (amplitude / max(np.abs(signal).max(), 1e-9)), amplitude
+
+
+def impact_amplitude(impact: Impact) -> float:
+    """The peak amplitude (before panning) of an impact's sound: linear in its normal speed, fuller for larger balls."""
+    radii = np.array(impact.balls, dtype=float)[:, 0]
+    return _GAIN * max(impact.speed, 0.1) * np.sqrt(radii.mean() / 0.85)
 
 
 def _tail(kind: str, restitution: float) -> float:
@@ -145,10 +152,8 @@ def _rolling(scene: Scene, traj: Trajectory, sr: int, n: int, rng: np.random.Gen
     lowpass = butter(2, 700, "lowpass", fs=sr, output="sos")
     smooth = max(1, int(0.06 * sr))  # 60 ms fades: rolling starts and stops softly (no false onset)
     for i, ball in enumerate(scene.balls):
-        y, vy, vx = traj.pos[:, i, 1], traj.vel[:, i, 1], traj.vel[:, i, 0]
-        on_floor = (y - ball.radius < 0.02) & (np.abs(vy) < 0.5)
-        speed = np.where(on_floor, np.abs(vx), 0.0)
-        if speed.max() < 0.2:
+        on_floor, speed = _rolling_speed(traj, i, ball.radius)
+        if speed.max() < _ROLL_HEARD:
             continue
         level = np.interp(sample_t, frame_t, speed)
         level = uniform_filter1d(level, smooth, mode="nearest")
@@ -157,10 +162,28 @@ def _rolling(scene: Scene, traj: Trajectory, sr: int, n: int, rng: np.random.Gen
         mono = noise * level * _ROLL_GAIN * np.sqrt(ball.radius / 0.85)
         x = float(np.mean(traj.pos[on_floor, i, 0]))
         _place(out, mono, 0, _pan(x))
-        rolling = np.flatnonzero(speed >= 0.2)
+        rolling = np.flatnonzero(speed >= _ROLL_HEARD)
         start, end = frame_t[rolling[0]], frame_t[rolling[-1]]
         sounds.append(Sound("roll", float(start), float(_ROLL_GAIN * speed.max()), _pan(x), (i,), float(end - start)))
     return sounds
+
+
+def _rolling_speed(traj: Trajectory, i: int, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: whether ball i is on the floor, and its speed while it is (0 elsewhere)."""
+    y, vy, vx = traj.pos[:, i, 1], traj.vel[:, i, 1], traj.vel[:, i, 0]
+    on_floor = (y - radius < 0.02) & (np.abs(vy) < 0.5)
+    return on_floor, np.where(on_floor, np.abs(vx), 0.0)
+
+
+def rolls_audibly(scene: Scene, traj: Trajectory) -> bool:
+    """Whether some ball rolls fast enough for the soundtrack to carry its rumble."""
+    return any(_rolling_speed(traj, i, b.radius)[1].max() >= _ROLL_HEARD for i, b in enumerate(scene.balls))
+
+
+def heard_impacts(scene: Scene, traj: Trajectory) -> list[tuple[Event, float]]:
+    """Each impact event (IMPACTS) with the peak amplitude its sound gets: what a caption can say is heard,
+    without synthesising the soundtrack."""
+    return [(e, impact_amplitude(_impact_of(e, scene))) for e in traj.events if e.kind in IMPACTS]
 
 
 def _check_rate(sample_rate) -> int:
