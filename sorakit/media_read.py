@@ -42,9 +42,18 @@ def _gif_frames(path: Path) -> tuple[tuple[int, int], Iterator[np.ndarray], Call
     return (height, width), frames(), im.close
 
 
-def _ffmpeg_frames(path: Path) -> tuple[tuple[int, int], Iterator[np.ndarray], Callable[[], None]]:
+def ffmpeg_io():
+    """imageio_ffmpeg, with its fork-time process-group switch off: it starts ffmpeg with
+    preexec_fn=os.setpgrp, and a fork in a threaded server (the demo) can then hang in the child before
+    ffmpeg starts. The documented variable turns that off; a user's own setting wins."""
+    os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
     import imageio_ffmpeg
 
+    return imageio_ffmpeg
+
+
+def _ffmpeg_frames(path: Path) -> tuple[tuple[int, int], Iterator[np.ndarray], Callable[[], None]]:
+    imageio_ffmpeg = ffmpeg_io()
     reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
     try:
         meta = next(reader)

@@ -8,7 +8,6 @@ each has a `check_*` twin used as the event's validator, and checks again itself
 from __future__ import annotations
 
 import html
-import os
 from typing import Any
 
 import gradio as gr
@@ -19,10 +18,6 @@ from ..media import export
 from ..recipe import DEFAULT_FPS
 from .endpoints import GALLERY_SIZE, THUMB_SCALE, Endpoints, gallery_items
 from .validation import as_validations, clip_error, film_error, float_error, int_error, prompt_error, raise_first
-
-# imageio-ffmpeg starts ffmpeg with preexec_fn=os.setpgrp, and a fork in a threaded server can then hang in
-# the child before ffmpeg starts (seen here reading uploads); its documented switch turns that off.
-os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
 
 SHOTS = 3  # prompt boxes on the Storyboard tab
 TRANSITIONS = ("continue", "cut")

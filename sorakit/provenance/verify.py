@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..media_read import ffmpeg_io
 from .keys import DEV_ORGANIZATION, config_dir
 from .manifest import RECIPE_LABEL, SOURCE_TYPE, WATERMARK_LABEL, read_store
 
@@ -206,8 +207,7 @@ def _invisible(path: Path, expected_id: str | None) -> dict[str, Any]:
 
 def _frames(path: Path) -> np.ndarray:
     """The file's frames as stored (uint8, not downscaled: the mark lives in its fine detail), bounded."""
-    import imageio_ffmpeg
-
+    imageio_ffmpeg = ffmpeg_io()
     reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
     try:
         try:
