@@ -54,6 +54,21 @@ def test_show_video_sets_traits_and_clears_overlay(video):
     assert player.heat_png == b"" and player.heat_frames == 0 and player.heat is None
 
 
+def test_an_empty_player_keeps_its_fps_for_the_clips_it_is_given(video):
+    player = ui.Player(fps=12)
+    assert player.fps == 12
+    player.show_video(video)
+    assert player.fps == 12  # a clip without its own rate plays at the Player's
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "8", True])
+def test_player_rejects_a_bad_fps_with_or_without_a_clip(video, bad):
+    with pytest.raises(ValueError, match="fps must be a positive number"):
+        ui.Player(fps=bad)
+    with pytest.raises(ValueError, match="fps must be a positive number"):
+        ui.Player(video, fps=bad)
+
+
 def test_clip_travels_as_a_binary_buffer(video):
     player = ui.Player(video)
     state, paths, buffers = _remove_buffers(player.get_state())

@@ -22,6 +22,13 @@ from .fallback import StaticFallback, clip_html
 SPEEDS = (0.25, 0.5, 1.0, 2.0)
 
 
+def _checked_fps(fps) -> float:
+    number = isinstance(fps, (int, float, np.integer, np.floating)) and not isinstance(fps, bool)
+    if not number or not 0 < fps < float("inf"):
+        raise ValueError(f"fps must be a positive number; got {fps!r}")
+    return float(fps)
+
+
 class Player(StaticFallback, anywidget.AnyWidget):
     _esm = esm("player.js")
     _css = css()
@@ -65,6 +72,8 @@ class Player(StaticFallback, anywidget.AnyWidget):
         self.on_msg(self._on_browser_msg)
         if video is not None:
             self.show_video(video, fps=fps, label=label, audio=audio, sample_rate=sample_rate)
+        elif fps is not None:  # an empty Player keeps the rate for the clips it will be given
+            self.fps = _checked_fps(fps)
 
     @t.validate("speed")
     def _valid_speed(self, proposal):
@@ -88,21 +97,18 @@ class Player(StaticFallback, anywidget.AnyWidget):
         or (samples, channels), at `sample_rate`) the clip plays with sound, which follows play/pause, the
         scrubber and the speed."""
         data, (f, h, w) = video_strip(video)
-        if fps is not None and not fps > 0:
-            raise ValueError(f"fps must be positive; got {fps!r}")
+        fps = None if fps is None else _checked_fps(fps)
         if (audio is None) != (sample_rate is None):
             raise ValueError("audio= and sample_rate= go together (e.g. sorakit.add_sound(video) gives both)")
         wav, self.audio = (b"", None) if audio is None else \
-            sound_wav(audio, sample_rate, f / (self.fps if fps is None else float(fps)))
+            sound_wav(audio, sample_rate, f / (self.fps if fps is None else fps))
         self.sample_rate = None if audio is None else int(sample_rate)
         self.video = media.to_uint8(video)
         self.heat = None
         with self.hold_sync():
             self.video_png, self.num_frames, self.frame_height, self.frame_width = data, f, h, w
             if fps is not None:
-                if not fps > 0:
-                    raise ValueError(f"fps must be positive; got {fps!r}")
-                self.fps = float(fps)
+                self.fps = fps
             self.label = label
             self.frame = 0
             self.heat_png, self.heat_frames, self.heat_label, self.points, self.markers = b"", 0, "", [], []
