@@ -284,6 +284,7 @@ class SpacetimePipeline(InputChecks, DiffusionPipeline):
         self,
         prompt: str | list[str] | None = None,
         negative_prompt: str | list[str] | None = None,
+        *,  # the rest by name: diffusers' video pipelines order them differently (height, width, num_frames, ...)
         frames: np.ndarray | torch.Tensor | None = None,
         num_frames: int | None = None,
         height: int | None = None,

@@ -220,3 +220,10 @@ def test_limits_come_from_sorakit_limits(tiny_pipe, monkeypatch):
                             (dict(num_frames=8), "at most 300 are allowed")):
         with pytest.raises(ValueError, match=message):
             tiny_pipe("a red ball", **{"num_inference_steps": 1, "num_frames": 4, **kwargs})
+
+
+def test_settings_after_the_negative_prompt_are_taken_by_name_only(tiny_pipe):
+    # WanPipeline takes (prompt, negative_prompt, height, width, num_frames, ...) positionally; here a third
+    # positional value would be read as `frames`, so it is refused instead of silently misread.
+    with pytest.raises(TypeError, match="positional"):
+        tiny_pipe("a red ball", "", 32, 32, 4)
