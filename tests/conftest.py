@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny untrained pipeline for fast tests, and headless Chromium for browser tests."""
+"""Shared fixtures: a tiny untrained pipeline for fast tests, and headless Chromium and JupyterLab for browser tests."""
 from __future__ import annotations
 
 import os
@@ -79,6 +79,16 @@ def chromium():
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def jupyter_lab(tmp_path_factory):
+    """One JupyterLab server for all the browser tests (notebook_lab.Lab): each test opens its notebook from
+    a folder of its own, and the kernels it started are shut down when it ends."""
+    from notebook_lab import lab_server
+
+    with lab_server(tmp_path_factory.mktemp("jupyterlab")) as lab:
+        yield lab
 
 
 @pytest.fixture(scope="module")

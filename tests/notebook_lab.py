@@ -1,14 +1,15 @@
-"""JupyterLab for the browser tests: a server on 127.0.0.1 with a random token serving one notebook
-(from a copy of its folder, since the browser autosaves outputs), and "run all cells" once the kernel is up."""
+"""JupyterLab for the browser tests: one server per session on 127.0.0.1 with a random token (a start costs
+10-20 s), each test's notebook in a folder of its own under the server's root (the browser autosaves
+outputs, so the repo's notebooks are copied there), and "run all cells" once the kernel is up."""
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -31,13 +32,41 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class Lab:
+    """A running JupyterLab server: `open(notebook)` gives the URL of one test's notebook and, when the test
+    ends, shuts down the kernels it started, so the next test on the same server begins with none."""
+
+    def __init__(self, base: str, token: str, root: Path, log: Path):
+        self.base, self.token, self.root, self.log = base, token, root, log
+
+    def folder(self, name: str) -> Path:
+        """A fresh folder under the server's root for one test's notebook and files (the kernel's cwd)."""
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root))
+
+    def _api(self, method: str, path: str):
+        request = urllib.request.Request(f"{self.base}/api/{path}?token={self.token}", method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    @contextmanager
+    def open(self, notebook: Path):
+        """Yields the URL that opens `notebook` (a file under the root) in a workspace of its own, so the
+        layout another test left (its open notebook, whose kernel would start again) is not restored."""
+        relative = notebook.relative_to(self.root).as_posix()
+        workspace = secrets.token_hex(4)
+        try:
+            yield f"{self.base}/lab/workspaces/{workspace}/tree/{relative}?token={self.token}"
+        finally:
+            for kernel in self._api("GET", "kernels"):  # a closed page leaves its kernel running
+                self._api("DELETE", f"kernels/{kernel['id']}")
+
+
 @contextmanager
-def lab_server(tmp_path: Path, notebook: Path):
-    """Yields the URL that opens `notebook` (copied into tmp_path/notebooks unless it is already there)."""
+def lab_server(tmp_path: Path):
+    """Yields a Lab serving tmp_path/notebooks, on 127.0.0.1 with a random token."""
     root = tmp_path / "notebooks"
     root.mkdir(exist_ok=True)
-    if notebook.parent != root:
-        shutil.copy(notebook, root)  # the browser autosaves outputs: keep the repo's notebook clean
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "SORAKIT_FAST": os.environ.get("SORAKIT_FAST", "1"),
            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
@@ -50,7 +79,8 @@ def lab_server(tmp_path: Path, notebook: Path):
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    log = open(tmp_path / "lab.log", "wb")
+    log_path = tmp_path / "lab.log"
+    log = open(log_path, "wb")
     server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -65,8 +95,8 @@ def lab_server(tmp_path: Path, notebook: Path):
         else:
             pytest.fail("JupyterLab did not start within 60 s")
         if server.poll() is not None:
-            pytest.fail(f"JupyterLab exited: {(tmp_path / 'lab.log').read_text()[-2000:]}")
-        yield f"{base}/lab/tree/{notebook.name}?token={token}"
+            pytest.fail(f"JupyterLab exited: {log_path.read_text()[-2000:]}")
+        yield Lab(base, token, root, log_path)
     finally:
         server.terminate()
         try:

@@ -7,11 +7,12 @@ click a word chip -> a heat overlay is drawn. Screenshots go to artifacts/ (SORA
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from notebook_lab import lab_server, notebook_page
+from notebook_lab import notebook_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow]  # the notebook loads the shipped model
 
@@ -23,9 +24,11 @@ CANVAS = ".sorakit-studio .sorakit-player-canvas"
 
 
 @pytest.fixture
-def lab(tmp_path):
-    """A JupyterLab server on 127.0.0.1 with a random token, serving a copy of the notebooks folder."""
-    with lab_server(tmp_path, NOTEBOOK) as url:
+def lab(jupyter_lab):
+    """The quickstart notebook, copied into a folder of the session's JupyterLab (the browser autosaves it)."""
+    notebook = jupyter_lab.folder("quickstart") / NOTEBOOK.name
+    shutil.copy(NOTEBOOK, notebook)
+    with jupyter_lab.open(notebook) as url:
         yield url
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from notebook_lab import lab_server, notebook_page
+from notebook_lab import notebook_page
 
 from sorakit.media import read_clip, to_uint8
 from sorakit.sweep import sweep
@@ -30,16 +30,16 @@ explorer"""
 
 
 @pytest.fixture
-def lab(tmp_path, tiny_pipe):
+def lab(jupyter_lab, tiny_pipe):
     """A 4-cell sweep (2 prompts x seeds 3, 1) and a notebook that opens it, served by JupyterLab."""
-    root = tmp_path / "notebooks"
+    root = jupyter_lab.folder("sweep_explorer")
     table = sweep(tiny_pipe, ["a red ball bounces twice", "a blue ball is thrown to the left"], seeds=[3, 1],
                   steps=1, frames=4, out=root / "sweep", progress=False, threads=1)
     notebook = root / "sweep_explorer.ipynb"
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(CELL))
     nbformat.write(nb, notebook)
-    with lab_server(tmp_path, notebook) as url:
+    with jupyter_lab.open(notebook) as url:
         yield url, table, root / "sweep"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_lab import lab_server, notebook_page
+from notebook_lab import notebook_page
 
 from sorakit import demo
 
@@ -64,14 +64,13 @@ studio"""
 
 
 @pytest.fixture
-def lab(tmp_path):
+def lab(jupyter_lab):
     """JupyterLab serving a notebook that shows a Studio of the tiny pipeline on its Storyboard tab."""
-    notebook = tmp_path / "notebooks" / "storyboard_studio.ipynb"
-    notebook.parent.mkdir()
+    notebook = jupyter_lab.folder("storyboard_studio") / "storyboard_studio.ipynb"
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(STUDIO_CELL))
     nbformat.write(nb, notebook)
-    with lab_server(tmp_path, notebook) as url:
+    with jupyter_lab.open(notebook) as url:
         yield url
 
 
