@@ -22,8 +22,11 @@ lab: $(STAMP)
 # plus, through nbmake, every notebook (nbmake only collects .ipynb files), at small sizes:
 # SORAKIT_FAST=1 makes each notebook take the same code paths with fewer steps and clips.
 # About 16-20 minutes of tests on 2 idle cores (20-23 with the install); the slowest are listed at the end.
+# The run is CPU-bound on one core, so pytest-xdist runs it in TEST_WORKERS processes, a test file (or
+# notebook) per worker at a time so module fixtures are built once; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint
-	SORAKIT_FAST=1 $(PY) -m pytest -q --durations=10 tests $(if $(NOTEBOOKS),--nbmake --nbmake-timeout=600 $(NOTEBOOKS))
+	SORAKIT_FAST=1 $(PY) -m pytest -q --durations=10 -n $(TEST_WORKERS) --dist loadscope tests $(if $(NOTEBOOKS),--nbmake --nbmake-timeout=600 $(NOTEBOOKS))
 
 # The notebooks at full size, the settings the docs' numbers come from (15+ minutes on 2 idle cores).
 # A cell may take 40 minutes, so a machine busy with other work slows the run down instead of failing it.
