@@ -37,6 +37,9 @@ def test_json_counts_the_clips_onsets(measured):
     assert r["precision"] == pytest.approx(tp / max(n_est, 1), abs=1e-3)
     assert r["recall"] == pytest.approx(tp / max(n_ref, 1), abs=1e-3)
     assert 0.0 <= r["av_align_learned"] and 0.0 <= r["av_align_ground_truth"]
+    m = r["material"]  # every matched impact is given a material and judged against its balls'
+    assert m["impacts"] == tp and 0 <= m["dead_heard_dead"] <= m["dead"] <= tp
+    assert 0.0 <= m["accuracy"] <= 1.0 and 0.0 <= m["restitution_mae"] < 1.0
 
 
 def test_table_shows_the_same_numbers(measured):
@@ -46,9 +49,15 @@ def test_table_shows_the_same_numbers(measured):
     assert f"| precision / recall / onset F1 at 50 ms | {r['precision']:.3f} / {r['recall']:.3f} / " \
            f"{r['onset_f1']:.3f} |" in text
     assert f"{r['onsets']['reference']} / {r['onsets']['predicted']} / {r['onsets']['matched']}" in text
+    m = r["material"]
+    assert f"{m['accuracy']:.3f} ({m['accuracy_of_default']:.3f}) / {m['dead_heard_dead']} of {m['dead']} / " \
+           f"{m['restitution_mae']:.3f} |" in text
+    unheard = {"impacts": 0, "accuracy": None, "dead": 0, "dead_heard_dead": 0, "restitution_mae": None,
+               "accuracy_of_default": None}
     empty = {**r, "median_offset_ms": None, "median_abs_offset_ms": None, "av_sync_mean_f1": None,
-             "av_sync_median_offset_ms": None, "av_align_learned": None, "av_align_ground_truth": None}
-    assert table(empty).count("n/a") == 6  # nothing to average: said, not a crash
+             "av_sync_median_offset_ms": None, "av_align_learned": None, "av_align_ground_truth": None,
+             "material": unheard}
+    assert table(empty).count("n/a") == 9  # nothing to average: said, not a crash
 
 
 def test_table_is_the_default_output(capsys):

@@ -13,7 +13,7 @@ from sorakit.storyboard import Shot, storyboard
 SR = world.SAMPLE_RATE
 FPS = 8.0
 FAST = dict(num_inference_steps=1, guidance_scale=1.0)
-SEEDS = (2, 0, 3)  # 5, 9 and 2 heard onsets, each clip heard by add_sound with F1 1.0 on its own
+SEEDS = (2, 13, 3)  # 5, 8 and 2 heard onsets, each clip heard by add_sound with F1 1.0 on its own
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_pipeline_is_silent_by_default_and_audio_adds_one_soundtrack_per_video(t
 def test_pipeline_sound_is_heard_in_the_frames_it_returns(tiny_pipe, clips):
     import torch
 
-    clip = clips[1]  # 9 onsets in 2 s
+    clip = clips[1]  # 8 onsets in 2 s
     pixels = torch.from_numpy(clip.video).permute(3, 0, 1, 2)[None] * 2 - 1  # (1, 3, F, H, W) in [-1, 1]
 
     def become_the_clip(pipe, step, t, tensors):  # the last step's latents are the world clip's frames
@@ -115,7 +115,7 @@ def test_remix_of_a_file_with_sound_sounds_like_its_new_frames(tiny_pipe, clips,
     kept = sorakit.remix(tiny_pipe, path, "balls bounce", strength=0.0)  # the file's frames, as decoded
     assert kept.audio.shape == (_samples(16), 2) and kept.sample_rate == SR
     result = probes.av_sync(clip, kept.audio, SR)
-    assert result.metrics["f1"] >= 0.8 and abs(result.metrics["median_offset"]) <= 0.02, result  # 0.88 after H.264
+    assert result.metrics["f1"] >= 0.8 and abs(result.metrics["median_offset"]) <= 0.02, result  # 0.93 after H.264
     remade = sorakit.remix(tiny_pipe, path, "balls bounce", strength=1.0, **FAST)
     np.testing.assert_allclose(remade.audio, sorakit.add_sound(remade.video, fps=FPS)[0], atol=1e-6)
     silent_file = sorakit.export(clip.video, tmp_path / "silent.mp4")

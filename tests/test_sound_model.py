@@ -75,7 +75,7 @@ def test_training_lowers_the_loss_and_onsets_merge_like_the_ear():
     assert impact_onsets(events) == [(0.5, "collision", 5.0)]  # one onset, named by the harder hit
     data = dataset(range(24))
     torch.manual_seed(0)  # train() starts from this same initialisation
-    untrained = sorakit.sound.ImpactNet()
+    untrained = sorakit.sound.ImpactNet(data["feats"].shape[-1], contacts=True, material=True)
     trained = train(data, epochs=6, batch=8)
     with torch.no_grad():
         before, after = (float(loss_of(m(data["feats"]), data)) for m in (untrained, trained))

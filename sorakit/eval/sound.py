@@ -1,8 +1,10 @@
 """How well the learned soundtrack follows the picture, on world clips the model never saw.
 
-For each clip: ImpactNet's predicted onsets against the simulator's (onset F1 at 50 ms, offsets),
-and the whole add_sound soundtrack through the A/V-sync probe against the simulator's events, with
-AV-Align for the learned and the ground-truth soundtracks for comparison.
+For each clip: ImpactNet's predicted onsets against the simulator's (onset F1 at 50 ms, offsets), the
+material it gives each matched impact against the restitution of the balls that hit (bouncy or dead,
+as the world draws them: dead 0.15-0.3, every other ball 0.5 or more), and the whole add_sound
+soundtrack through the A/V-sync probe against the simulator's events, with AV-Align for the learned
+and the ground-truth soundtracks for comparison.
 
     python -m sorakit.eval.sound --n 64            # prints JSON
     sorakit eval sound --n 64                      # the same measure as a table (--json: as JSON)
@@ -17,8 +19,10 @@ from tqdm.auto import tqdm
 
 from .. import probes, world
 from ..sound import add_sound, predict_impacts
+from ..sound.model import impact_onsets
 
 EVAL_SEEDS = 1_000_000  # training uses 0..N and tuning 500_000..; these are unseen
+DEAD = 0.5  # restitution below this is a dead ball (the world's dead balls: 0.15-0.3; all others >= 0.5)
 
 
 def evaluate_sound(n: int = 64, start_seed: int = EVAL_SEEDS, height: int = 32, width: int = 32,
@@ -27,13 +31,18 @@ def evaluate_sound(n: int = 64, start_seed: int = EVAL_SEEDS, height: int = 32, 
 
     tp = fp = fn = 0
     offsets, sync_offsets, f1s, align_learned, align_true = [], [], [], [], []
+    heard_e, given_e = [], []  # restitution: of the balls behind each matched onset, and the model's
     for seed in tqdm(range(start_seed, start_seed + n), desc="clips", leave=False):
         clip = world.sample(seed, height=height, width=width, fps=fps, num_frames=num_frames)
         ref = clip.onsets
-        est = np.array([i.time for i in predict_impacts(clip.video, fps)])
+        impacts = predict_impacts(clip.video, fps)
+        est = np.array([i.time for i in impacts])
         pairs = mir_eval.util.match_events(ref, est, 0.05) if len(ref) and len(est) else []
         tp, fp, fn = tp + len(pairs), fp + len(est) - len(pairs), fn + len(ref) - len(pairs)
         offsets += [est[j] - ref[i] for i, j in pairs]
+        truth = impact_onsets(clip.events, balls=clip.scene.balls)  # the same onsets, with their restitution
+        heard_e += [truth[i][3] for i, _ in pairs]
+        given_e += [float(np.mean([e for _, e in impacts[j].balls])) for _, j in pairs]
         audio, sr = add_sound(clip.video, fps)
         sync = probes.av_sync(clip, audio, sr)
         if sync.metrics["f1"] is not None:
@@ -53,11 +62,26 @@ def evaluate_sound(n: int = 64, start_seed: int = EVAL_SEEDS, height: int = 32, 
         "onset_f1": round(2 * precision * recall / max(precision + recall, 1e-9), 3),
         "median_offset_ms": ms(np.median(offsets)) if offsets else None,
         "median_abs_offset_ms": ms(np.median(np.abs(offsets))) if offsets else None,
+        "material": _material(np.array(heard_e), np.array(given_e)),
         "av_sync_mean_f1": round(float(np.mean(f1s)), 3) if f1s else None,
         "av_sync_median_offset_ms": ms(np.median(sync_offsets)) if sync_offsets else None,
         "av_align_learned": round(float(np.mean(align_learned)), 3) if align_learned else None,
         "av_align_ground_truth": round(float(np.mean(align_true)), 3) if align_true else None,
     }
+
+
+def _material(heard: np.ndarray, given: np.ndarray) -> dict:
+    """How well the matched impacts' restitution (the decay of their sound) follows the balls': bouncy
+    vs dead agreement, the dead ones heard dead, the mean absolute error, and the agreement of always
+    saying 0.75 (the synthesis' default) for comparison."""
+    if not len(heard):
+        return {"impacts": 0, "accuracy": None, "dead": 0, "dead_heard_dead": 0, "restitution_mae": None,
+                "accuracy_of_default": None}
+    dead = heard < DEAD
+    return {"impacts": len(heard), "accuracy": round(float(np.mean(dead == (given < DEAD))), 3),
+            "dead": int(dead.sum()), "dead_heard_dead": int((given[dead] < DEAD).sum()),
+            "restitution_mae": round(float(np.abs(heard - given).mean()), 3),
+            "accuracy_of_default": round(float(np.mean(~dead)), 3)}
 
 
 def main(argv=None) -> None:

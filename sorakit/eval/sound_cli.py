@@ -58,7 +58,7 @@ def table(r: dict) -> str:
     def num(value, form: str, unit: str = "") -> str:
         return "n/a" if value is None else f"{value:{form}}{unit}"
 
-    onsets = r["onsets"]
+    onsets, m = r["onsets"], r["material"]
     rows = [("clips", f"{r['clips']} (seeds {r['seeds'][0]}-{r['seeds'][1]}), {r['size']}, {r['fps']:g} fps, "
                       f"{r['frames']} frames"),
             ("onsets: simulator / predicted / matched",
@@ -67,6 +67,9 @@ def table(r: dict) -> str:
              f"{r['precision']:.3f} / {r['recall']:.3f} / {r['onset_f1']:.3f}"),
             ("median offset (median absolute offset)",
              f"{num(r['median_offset_ms'], '+.1f', ' ms')} ({num(r['median_abs_offset_ms'], '.1f', ' ms')})"),
+            ("material of matched impacts: bouncy/dead right (always 0.75) / dead heard dead / restitution MAE",
+             f"{num(m['accuracy'], '.3f')} ({num(m['accuracy_of_default'], '.3f')}) / {m['dead_heard_dead']} of "
+             f"{m['dead']} / {num(m['restitution_mae'], '.3f')}"),
             ("av_sync on the soundtrack: mean F1 / median offset",
              f"{num(r['av_sync_mean_f1'], '.3f')} / {num(r['av_sync_median_offset_ms'], '+.1f', ' ms')}"),
             ("AV-Align: learned / ground truth",

@@ -23,9 +23,21 @@ def frame_features(video: np.ndarray) -> np.ndarray:
     return np.concatenate([rows, cols, moved(rows), moved(cols)], axis=1).astype(np.float32)
 
 
+def clip_features(video: np.ndarray, fps: float, contacts: bool = False, bins: int = 8) -> np.ndarray:
+    """What ImpactNet reads: the motion profiles, then (`contacts`) the tracked balls' contact-time
+    features for `bins` bins per frame interval (contacts.py). (F, DIM [+ contact_dim(bins)]) float32."""
+    feats = frame_features(video)
+    if not contacts:
+        return feats
+    from .contacts import contact_features
+
+    return np.concatenate([feats, contact_features(video, fps, bins)], axis=1)
+
+
 def mirrored(feats):
     """Features of the left-right mirrored clip (column profiles reversed; rows unchanged): a training
-    augmentation that keeps every impact's timing. Works on numpy arrays and torch tensors (..., DIM)."""
+    augmentation that keeps every impact's timing. Works on numpy arrays and torch tensors (..., DIM + more);
+    dimensions past DIM (contact features, which pool left and right walls) are the same mirrored."""
     out = feats.copy() if isinstance(feats, np.ndarray) else feats.clone()
     for start in (SIDE, 3 * SIDE):  # cols, moved(cols)
         out[..., start:start + SIDE] = feats[..., start:start + SIDE].flip(-1) if not isinstance(feats, np.ndarray) \

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .. import world
-from .features import foreground_x, frame_features
+from .features import clip_features, foreground_x
 from .model import KINDS, ImpactNet, load
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "sound"
@@ -29,7 +29,8 @@ def shipped_model() -> tuple[ImpactNet, dict]:
 
 def predict_impacts(video, fps: float | None = None, model: ImpactNet | None = None,
                     threshold: float | None = None) -> list[world.Impact]:
-    """The impacts ImpactNet hears in `video`: kind, onset time, normal speed and x (world units)."""
+    """The impacts ImpactNet hears in `video`: kind, onset time, normal speed, x (world units) and, from a
+    model with a material head, the restitution of the ball that hit (else the synthesis' default)."""
     from ..probes.inputs import as_fps, as_video
 
     frames, fps = as_video(video), as_fps(fps)
@@ -37,13 +38,17 @@ def predict_impacts(video, fps: float | None = None, model: ImpactNet | None = N
         model, config = shipped_model()
         threshold = config.get("threshold", THRESHOLD) if threshold is None else threshold
     threshold = THRESHOLD if threshold is None else threshold
+    feats = clip_features(frames, fps, model.config.get("contacts", False), model.bins)
     with torch.no_grad():
-        out = model(torch.from_numpy(frame_features(frames))[None])
+        out = model(torch.from_numpy(feats)[None])
     prob = torch.sigmoid(out["onset"][0]).numpy()  # (F, bins)
     kinds = out["kind"][0].argmax(-1).numpy()
     speeds = np.expm1(out["speed"][0].numpy()).clip(0.1, 30)
+    default = world.Impact.__dataclass_fields__["balls"].default[0][1]
+    restitution = torch.sigmoid(out["restitution"][0]).numpy() if "restitution" in out else np.full(prob.shape, default)
     last = len(frames) - 1
-    return [world.Impact(KINDS[kinds[f, b]], t, float(speeds[f, b]), 10.0 * foreground_x(frames, min(f + 1, last)))
+    return [world.Impact(KINDS[kinds[f, b]], t, float(speeds[f, b]), 10.0 * foreground_x(frames, min(f + 1, last)),
+                         ((0.85, float(restitution[f, b])),))
             for f, b, t in _peaks(prob, fps, threshold)]
 
 

@@ -15,28 +15,19 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import world
-from ..sound.features import frame_features, mirrored
-from ..sound.model import KINDS, ImpactNet, save, targets
+from ..sound.contacts import contact_dim
+from ..sound.features import DIM, clip_features, mirrored
+from ..sound.model import BINS, ImpactNet, impact_onsets, save, targets
 
 TRAIN_SEEDS = 0  # validation draws from VAL_SEEDS, the documented evaluation from sorakit.eval's own range
 VAL_SEEDS = 500_000
 
 
-def impact_onsets(events, merge: float = world.sound.MERGE) -> list[tuple[float, str, float]]:
-    """(time, kind, speed) per heard onset: events within `merge` of a group's start are one, named
-    by the fastest among them (the loudest)."""
-    groups: list[list] = []
-    for e in sorted((e for e in events if e.kind in KINDS), key=lambda e: e.time):
-        if groups and e.time - groups[-1][0].time <= merge:
-            groups[-1].append(e)
-        else:
-            groups.append([e])
-    return [(g[0].time, max(g, key=lambda e: e.speed).kind, max(e.speed for e in g)) for g in groups]
-
-
-def example(seed: int, fps: float = 8.0, num_frames: int = 16, size: int = 32) -> dict[str, np.ndarray]:
+def example(seed: int, fps: float = 8.0, num_frames: int = 16, size: int = 32,
+            contacts: bool = True) -> dict[str, np.ndarray]:
     clip = world.sample(int(seed), height=size, width=size, fps=fps, num_frames=num_frames, audio=False)
-    return {"feats": frame_features(clip.video), **targets(impact_onsets(clip.events), num_frames, fps)}
+    return {"feats": clip_features(clip.video, fps, contacts),
+            **targets(impact_onsets(clip.events, balls=clip.scene.balls), num_frames, fps)}
 
 
 def dataset(seeds, **kw) -> dict[str, torch.Tensor]:
@@ -52,14 +43,23 @@ def loss_of(out: dict, batch: dict) -> torch.Tensor:
         return onset
     kind = torch.nn.functional.cross_entropy(out["kind"][pos], batch["kind"][pos])
     speed = torch.nn.functional.mse_loss(out["speed"][pos], batch["speed"][pos])
-    return onset + 0.3 * kind + 0.3 * speed
+    loss = onset + 0.3 * kind + 0.3 * speed
+    if "restitution" in out:  # restitution in (0, 1): a logit against the balls' own
+        loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(
+            out["restitution"][pos], batch["restitution"][pos])
+    return loss
 
 
 def train(data: dict, epochs: int = 30, batch: int = 64, lr: float = 3e-3, seed: int = 0,
-          mirror: bool = True) -> ImpactNet:
-    """`mirror`: each example is left-right mirrored with probability 1/2 per step (impacts keep their timing)."""
+          mirror: bool = True, material: bool = True) -> ImpactNet:
+    """`mirror`: each example is left-right mirrored with probability 1/2 per step (impacts keep their timing).
+    The features' width says whether they hold contact features; `material` adds the restitution head."""
     torch.manual_seed(seed)
-    model = ImpactNet()
+    in_dim = data["feats"].shape[-1]
+    if in_dim not in (DIM, DIM + contact_dim(BINS)):
+        raise ValueError(f"features must be {DIM} (motion profiles) or {DIM + contact_dim(BINS)} wide "
+                         f"(with contact features), got {in_dim}")
+    model = ImpactNet(in_dim, contacts=in_dim > DIM, material=material)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     n = len(data["feats"])
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * ((n + batch - 1) // batch))
@@ -84,12 +84,15 @@ def main(argv=None) -> None:
     parser.add_argument("--clips", type=int, default=8000)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--out", default="sorakit/weights/sound")
+    parser.add_argument("--no-contacts", dest="contacts", action="store_false",
+                        help="motion profiles only (the previous model's input)")
+    parser.add_argument("--no-material", dest="material", action="store_false", help="no restitution head")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     start = time.perf_counter()
-    data = dataset(range(TRAIN_SEEDS, TRAIN_SEEDS + args.clips))
+    data = dataset(range(TRAIN_SEEDS, TRAIN_SEEDS + args.clips), contacts=args.contacts)
     made = time.perf_counter()
-    model = train(data, args.epochs)
+    model = train(data, args.epochs, material=args.material)
     done = time.perf_counter()
     save(model, args.out, {"clips": args.clips, "epochs": args.epochs, "data_seconds": round(made - start, 1),
                            "train_seconds": round(done - made, 1), "threads": 1, "mirror": True})
