@@ -105,6 +105,8 @@ def load(path_or_id: str | os.PathLike | None = None, device: str | torch.device
         pipe = SpacetimePipeline.from_pretrained(root, torch_dtype=torch_dtype, **components)
     elif (root / "transformer" / "config.json").exists():
         pipe = load_training_export(root, torch_dtype, components)
+        if path_or_id is not None:  # as from_pretrained does: recipes and reports name the folder
+            pipe.register_to_config(_name_or_path=str(path_or_id))
     else:
         raise ValueError(f"{root} holds neither model_index.json nor transformer/config.json")
     if offload:

@@ -9,6 +9,7 @@ import torch
 
 import sorakit
 from sorakit.pipeline import SpacetimePipeline, SpacetimePipelineOutput
+from sorakit.recipe import model_identity
 
 
 def run(pipe, prompt="a red ball is dropped", seed=0, **kw):
@@ -123,6 +124,10 @@ def test_training_export_folder_loads(tiny_pipe, tmp_path):
     loaded = sorakit.load(tmp_path / "export")
     loaded.set_progress_bar_config(disable=True)
     assert np.array_equal(run(tiny_pipe).frames, run(loaded).frames)
+    # A clip made with it names that folder (as one from a save_pretrained folder does), not the shipped model.
+    assert model_identity(loaded)[0] == str(tmp_path / "export")
+    shared = sorakit.load(tmp_path / "export", transformer=loaded.transformer)
+    assert model_identity(shared)[0] == str(tmp_path / "export")
 
 
 def test_load_rejects_missing_or_foreign_folders(tmp_path):
