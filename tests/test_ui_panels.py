@@ -154,6 +154,30 @@ def test_studio_export_and_fallback(studio, tmp_path):
     assert "<video" in data["text/html"] and data["image/png"]
 
 
+def test_studio_fallback_keeps_the_clip_sound_muted_as_the_studio_was(studio, tmp_path):
+    import base64
+    import re
+
+    from sorakit.audio import read_audio
+
+    assert studio.player.audio is not None  # the Studio's clips play with the sound add_sound hears in them
+
+    def fallback_mp4(name):
+        data, _ = studio._repr_mimebundle_()
+        (payload,) = re.findall(r'src="data:video/mp4;base64,([^"]+)"', data["text/html"])
+        (tmp_path / name).write_bytes(base64.b64decode(payload))
+        return tmp_path / name, re.search(r"<video[^>]*>", data["text/html"]).group(0)
+
+    path, tag = fallback_mp4("sound.mp4")
+    seconds = studio.player.num_frames / studio.player.fps
+    assert abs(len(read_audio(path, 16_000)) / 16_000 - seconds) < 0.1 and " muted" not in tag
+    studio.mute.value = True
+    try:
+        assert " muted" in fallback_mp4("muted.mp4")[1]
+    finally:
+        studio.mute.value = False
+
+
 @pytest.fixture(scope="module")
 def thrown():
     from sorakit import world

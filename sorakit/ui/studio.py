@@ -37,8 +37,7 @@ class Studio(StaticFallback, W.VBox):
         steps = spec.steps if steps is None else steps
         guidance = spec.guidance if guidance is None else guidance
         sizes = dict(num_frames=num_frames, height=height, width=width)
-        self.player = Player()
-        self.player.fps = spec.fps  # the pipeline's rate before any clip (Player's fps= goes with a video)
+        self.player = Player(fps=spec.fps)  # the pipeline's rate before any clip
         self.prompt_panel = PromptPanel(pipe, prompt, seed, steps, guidance, **sizes,
                                         runner=partial(sample_with_capture, moderation=moderation))
         self.attention = AttentionExplorer(pipe, self.player, listen=False)
@@ -105,10 +104,14 @@ class Studio(StaticFallback, W.VBox):
         """Write the current clip (mp4 or gif) with its recipe."""
         if self.generation is None:
             raise ValueError("no clip yet: press Generate first")
-        silent = self.player.audio is None or str(path).lower().endswith(".gif") or \
-            not self.player.is_showing(self.generation.video)  # a gif has no sound; the sound is the player's clip's
-        sound = {} if silent else {"audio": self.player.audio, "sample_rate": self.player.sample_rate}
+        sound = {} if str(path).lower().endswith(".gif") else self._sound_shown()  # a gif has no sound
         return media.export(self.generation.video, path, recipe=self.generation.recipe, **sound)
+
+    def _sound_shown(self) -> dict:
+        """The player's soundtrack as audio=/sample_rate= while it shows the current clip, else nothing."""
+        if self.player.audio is None or not self.player.is_showing(self.generation.video):
+            return {}
+        return {"audio": self.player.audio, "sample_rate": self.player.sample_rate}
 
     def _sound(self, generation: Generation) -> dict:
         """show_video's audio= and sample_rate= for a clip: what sorakit.add_sound hears in its frames (in a
@@ -135,4 +138,6 @@ class Studio(StaticFallback, W.VBox):
         if self.generation is None:
             return None, None
         gen = self.generation
-        return clip_html(gen.video, gen.fps, gen.recipe.prompt), gen.video
+        # The saved page keeps the clip's sound, muted as the Studio was.
+        markup = clip_html(gen.video, gen.fps, gen.recipe.prompt, muted=self.player.muted, **self._sound_shown())
+        return markup, gen.video
