@@ -12,7 +12,6 @@ import numpy as np
 
 from .scene import Scene
 from .simulate import Trajectory
-from .sound_words import sound_phrase as heard_phrase
 
 # Public: the adherence probe reads captions back with the same words.
 BOUNCE_WORDS = {1: "once", 2: "twice", 3: "three times"}
@@ -118,5 +117,7 @@ def caption(scene: Scene, traj: Trajectory, material: bool | None = None, sound_
         if traj.count("collision"):
             text += _pick(rng, [" and collide", ", hitting each other"])
     if sound_phrase:
+        from .sound_words import sound_phrase as heard_phrase  # here: sound_words draws its wording with _pick
+
         text += " " + heard_phrase(scene, traj)
     return " ".join(text.split())

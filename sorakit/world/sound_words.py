@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .captions import _pick
 from .scene import BOUNCINESS, Scene
 from .simulate import Trajectory
 from .sound import heard_impacts, rolls_audibly
@@ -37,10 +38,6 @@ SILENT = ("silently", "without a sound", "in silence")
 def level(amplitude: float) -> str:
     """"loud", "plain" or "quiet" for an audible impact's peak amplitude."""
     return "loud" if amplitude >= LOUD else "quiet" if amplitude < QUIET else "plain"
-
-
-def _pick(rng, options):
-    return options[int(rng.integers(len(options)))]
 
 
 def _sounded(rng, noun: str, amplitude: float, article: str = "with a") -> str:
