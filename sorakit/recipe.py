@@ -17,7 +17,6 @@ import hashlib
 import json
 import math
 import re
-import weakref
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timezone
 from numbers import Integral, Real
@@ -26,11 +25,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import __version__
+from .identity import model_identity
 from .limits import LIMITS, text_error
 
 __all__ = ["Recipe", "first_frame_digest", "model_identity", "video_digest"]
 
-SHIPPED_MODEL = "sorakit-shipped"  # the model name of a pipeline that was not loaded from a path or id
 DEFAULT_FPS = 8.0  # the world's frame rate, for clips whose pipeline does not say
 # Fields that decide the frames (with fps, how they play): what `settings_id` hashes.
 SETTINGS = ("prompt", "negative_prompt", "seed", "steps", "guidance", "frames", "height", "width", "fps",
@@ -366,51 +365,3 @@ def _clip_defaults(pipe) -> dict[str, Any]:
             return {"frames": spec.num_frames, "height": spec.height, "width": spec.width, "fps": spec.fps}
     return {"frames": config.get("num_frames"), "height": config.get("height"), "width": config.get("width"),
             "fps": config.get("fps")}
-
-
-# --- which model ----------------------------------------------------------------------------------
-_IDENTITIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _unnamed(pipe) -> str:
-    """The name of a pipeline not loaded from a path: a supported diffusers pipeline's class name, else
-    sorakit's shipped model."""
-    from .families import family_of_pipeline
-
-    return type(pipe).__name__ if family_of_pipeline(type(pipe).__name__) else SHIPPED_MODEL
-
-
-def _weights_stamp(pipe) -> tuple | None:
-    """Changes whenever the transformer's weights change in place (torch counts in-place writes)."""
-    transformer = getattr(pipe, "transformer", None)
-    if transformer is None or not hasattr(transformer, "parameters"):
-        return None
-    return tuple((id(p), p._version) for p in transformer.parameters())
-
-
-def model_identity(pipe) -> tuple[str, str]:
-    """(model name, weights hash) of the model behind `pipe`.
-
-    The name is the path or hub id the pipeline was loaded from (otherwise `sorakit-shipped` for
-    sorakit's own pipeline, the class name, e.g. `WanPipeline`, for another); the
-    hash is `sorakit.loading.model_hash`, remembered per pipeline until its weights change, so
-    recipes cost no re-hashing between training steps.
-    """
-    config = getattr(pipe, "config", None) or {}
-    name = str(config.get("_name_or_path") or _unnamed(pipe))
-    stamp = _weights_stamp(pipe)
-    try:
-        known = _IDENTITIES.get(pipe)
-    except TypeError:  # not weak-referenceable: hash every time
-        known = None
-    if stamp is not None and known is not None and known[0] == stamp:
-        return name, known[1]
-    from .loading import model_hash
-
-    weights = model_hash(pipe) or ""
-    if stamp is not None:
-        try:
-            _IDENTITIES[pipe] = (stamp, weights)
-        except TypeError:
-            pass
-    return name, weights

@@ -29,8 +29,9 @@ import numpy as np
 import torch
 
 from .cut_frame import first_frame, shot_objects, with_sizes
+from .identity import model_identity
 from .limits import LIMITS
-from .recipe import Recipe, model_identity
+from .recipe import Recipe
 from .remix import extend
 
 # Importing the module sorakit.remix binds it as the package attribute `remix`, hiding the function
