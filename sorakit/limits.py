@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+DEFAULT_FPS = 8.0  # the world's frame rate: a clip that does not say how fast it plays plays at this
+
 
 @dataclass(frozen=True)
 class Limits:

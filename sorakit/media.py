@@ -26,10 +26,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .audio import check_audio, fit_length, write_wav
-from .limits import LIMITS
+from .limits import DEFAULT_FPS, LIMITS
 from .media_read import read_clip, read_metadata, read_video
 from .media_read import sidecar_path as _sidecar
-from .recipe import DEFAULT_FPS, Recipe
+from .recipe import Recipe
 
 __all__ = ["show", "export", "read_clip", "read_video", "read_metadata", "to_uint8"]
 

@@ -30,7 +30,6 @@ from .limits import LIMITS, text_error
 
 __all__ = ["Recipe", "first_frame_digest", "model_identity", "video_digest"]
 
-DEFAULT_FPS = 8.0  # the world's frame rate, for clips whose pipeline does not say
 # Fields that decide the frames (with fps, how they play): what `settings_id` hashes.
 SETTINGS = ("prompt", "negative_prompt", "seed", "steps", "guidance", "frames", "height", "width", "fps",
             "model_hash", "first_frame_sha256", "parents")

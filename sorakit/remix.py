@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from diffusers.utils import logging
 
-from .limits import LIMITS
-from .recipe import DEFAULT_FPS, Recipe, video_digest
+from .limits import DEFAULT_FPS, LIMITS
+from .recipe import Recipe, video_digest
 from .sound.joins import derived_sound, source_sound
 
 __all__ = ["Derived", "extend", "remix"]

@@ -30,7 +30,7 @@ import torch
 
 from .cut_frame import first_frame, shot_objects, with_sizes
 from .identity import model_identity
-from .limits import LIMITS
+from .limits import DEFAULT_FPS, LIMITS
 from .recipe import Recipe
 from .remix import extend
 
@@ -170,7 +170,6 @@ class Film:
     def with_sound(self, sample_rate: int | None = None) -> Film:
         """This film with one soundtrack lasting as long as it plays: `add_sound` hears each take on its own
         (a cut is no impact) and each take's sound starts at its first frame's sample."""
-        from .recipe import DEFAULT_FPS
         from .sound.joins import takes_soundtrack
         from .world import SAMPLE_RATE
 

@@ -14,8 +14,8 @@ import gradio as gr
 import numpy as np
 
 from ..families.defaults import SORAKIT
+from ..limits import DEFAULT_FPS
 from ..media import export
-from ..recipe import DEFAULT_FPS
 from .endpoints import GALLERY_SIZE, THUMB_SCALE, Endpoints, gallery_items
 from .validation import as_validations, clip_error, film_error, float_error, int_error, prompt_error, raise_first
 

@@ -4,15 +4,12 @@ Bad input fails here, early, with a ValueError that says what is allowed, never 
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 
-from ..limits import LIMITS, text_error
-from ..world import Scene
+from ..limits import DEFAULT_FPS, LIMITS, text_error
 
-DEFAULT_FPS = float(next(f.default for f in dataclasses.fields(Scene) if f.name == "fps"))  # the world's 8
 MIN_SIDE = LIMITS.side[0]  # pixels; below this nothing can be tracked
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..recipe import DEFAULT_FPS
+from ..limits import DEFAULT_FPS
 
 PRESENT = 0.25  # share of frames a colour must be seen in to be described
 MOVE = 1.0  # world units (a tenth of the width) between first and last sighting to count as moving sideways

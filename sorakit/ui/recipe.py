@@ -12,7 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..recipe import DEFAULT_FPS, Recipe
+from ..limits import DEFAULT_FPS
+from ..recipe import Recipe
 
 __all__ = ["Generation", "Recipe", "quiet_progress", "run_recipe"]
 

@@ -13,8 +13,8 @@ from typing import Callable, NamedTuple
 import ipywidgets as W
 import numpy as np
 
-from ..limits import LIMITS
-from ..recipe import DEFAULT_FPS, Recipe
+from ..limits import DEFAULT_FPS, LIMITS
+from ..recipe import Recipe
 from .messages import error_html
 from .recipe import Generation, quiet_progress
 

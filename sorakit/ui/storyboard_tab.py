@@ -12,8 +12,7 @@ from typing import Callable
 
 import ipywidgets as W
 
-from ..limits import LIMITS
-from ..recipe import DEFAULT_FPS
+from ..limits import DEFAULT_FPS, LIMITS
 from ..storyboard import TRANSITIONS, Film, Storyboard
 from .messages import error_html
 from .player import Player

@@ -10,7 +10,7 @@ from numbers import Real
 
 import numpy as np
 
-from ..limits import LIMITS
+from ..limits import DEFAULT_FPS, LIMITS
 
 # The world is a 10-unit-wide box seen from the side; the floor surface is y = 0 and a band of
 # floor below it is visible at the bottom of the image. Units are "world units" (think metres).
@@ -82,7 +82,7 @@ class Scene:
     direction: str | None = None
     bounciness: str | None = None
     num_frames: int = 16
-    fps: float = 8.0
+    fps: float = DEFAULT_FPS
     meta: dict = field(default_factory=dict)
 
     @property
@@ -126,7 +126,7 @@ def sample_scene(
     gravity: float = GRAVITY,
     ball_restitution: float = 0.95,
     num_frames: int = 16,
-    fps: float = 8.0,
+    fps: float = DEFAULT_FPS,
 ) -> Scene:
     """Draw a scene from `seed`; keyword constraints pin any of its facts.
 
