@@ -157,6 +157,7 @@ def add_eval_parser(sub) -> None:
         suite.add_argument("--model", default=None, help="model path or id (default: the shipped model)")
         tables = "" if suite is qual else " instead of the tables"  # quality has no table form
         suite.add_argument("--json", action="store_true", help=f"print every number as JSON{tables}")
+    from sorakit.eval.autoencoder_cli import add_autoencoder_parser  # light: argparse only
     from sorakit.eval.events_cli import add_events_parser  # light: argparse only
     from sorakit.eval.remix_cli import add_remix_parser  # light: argparse only
     from sorakit.eval.sound_cli import add_sound_parser  # light: argparse only
@@ -164,16 +165,7 @@ def add_eval_parser(sub) -> None:
     add_events_parser(ev_sub)
     add_sound_parser(ev_sub)
     add_remix_parser(ev_sub)
-    # The autoencoder is measured on its own (no pipeline): the parse floor on its reconstructions.
-    vae = ev_sub.add_parser("autoencoder", help="does a video autoencoder keep the physics measurable")
-    vae.add_argument("--vae", required=True, metavar="FOLDER",
-                     help="an AutoencoderKL folder (from `sorakit train autoencoder --export`)")
-    vae.add_argument("--n", type=types.count, default=64, help="held-out world clips")
-    vae.add_argument("--height", type=types.side, default=64, help="clip height in pixels")
-    vae.add_argument("--width", type=types.side, default=64, help="clip width in pixels")
-    vae.add_argument("--frames", type=types.frames, default=24, help="frames per clip")
-    vae.add_argument("--json", action="store_true", help="print every number as JSON instead of the table")
-
+    add_autoencoder_parser(ev_sub)
 
 def _to_jsonable(obj: Any) -> Any:
     return obj.to_dict() if hasattr(obj, "to_dict") else obj
@@ -246,7 +238,9 @@ def _one_process_unless_split(suite: str) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     _one_process_unless_split(args.suite)
     if args.suite == "autoencoder":  # no pipeline: its own loader and table
-        return cmd_eval_autoencoder(args)
+        from sorakit.eval.autoencoder_cli import cmd_autoencoder
+
+        return cmd_autoencoder(args)
     if args.suite == "events":  # its options and command live beside it
         from sorakit.eval.events_cli import cmd_events
 
@@ -280,36 +274,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if process_state().is_main_process:  # under `accelerate launch`: one report, from the main process
         print(json.dumps(_to_jsonable(result), indent=2, default=str) if text is None or args.json else text)
     return 0
-
-
-def cmd_eval_autoencoder(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    if not Path(args.vae).is_dir():
-        raise FileNotFoundError(f"no autoencoder folder at {args.vae}")
-    from diffusers import AutoencoderKL
-
-    from sorakit.eval import autoencoder
-
-    vae = AutoencoderKL.from_pretrained(args.vae, use_safetensors=True)
-    result = autoencoder.evaluate_autoencoder(vae, n=args.n, height=args.height, width=args.width,
-                                              num_frames=args.frames)
-    print(json.dumps(result, indent=2, default=str) if args.json else _autoencoder_table(result))
-    return 0
-
-
-def _autoencoder_table(r: dict) -> str:
-    v, p = r["velocity_error"], r["position_px"]
-    frames, height, width = r["size"]
-    rows = [("clips", f"{r['clips']} of {frames} frames at {height}x{width}"),
-            ("PSNR, all pixels / ball pixels", f"{r['psnr']:.1f} / {r['ball_psnr']:.1f} dB"),
-            ("velocity error, rendered / reconstructed",
-             f"{v['rendered']:.3f} / {v['reconstructed']:.3f} units/s ({v['ratio']:.2f}x)"),
-            ("position error, rendered / reconstructed", f"{p['rendered']:.2f} / {p['reconstructed']:.2f} px"),
-            ("balls found", r["balls_found"]), ("ghost frames", r["ghost_frames"]),
-            ("latent shape", " x ".join(map(str, r["latent_shape"]))),
-            ("encode / decode one clip", f"{r['encode_s']:.3f} / {r['decode_s']:.3f} s ({r['threads']} threads)")]
-    return "\n".join(["| measure | value |", "|---|---|", *(f"| {k} | {val} |" for k, val in rows)])
 
 
 def _eval_pipe(model: str | None):
