@@ -165,3 +165,16 @@ def test_unsupported_pipeline_is_named():
 
     with pytest.raises(ValueError, match="WanTransformer3DModel"):
         attention.capture(Other()).__enter__()
+
+
+def test_prompt_embeds_are_refused_before_sampling(tiny_pipe):
+    """Given embeddings carry no words, so the maps could not be labelled: refused at once, with or without CFG."""
+    emb = tiny_pipe.encode_text(["a red ball bounces"])
+    calls = []
+    for guidance in (4.0, 1.0):
+        with pytest.raises(ValueError, match="needs the prompt as text"):
+            with attention.capture(tiny_pipe):
+                tiny_pipe(prompt_embeds=emb, guidance_scale=guidance, num_inference_steps=2, output_type="np",
+                          callback_on_step_end=lambda pipe, i, t, kw: calls.append(i) or {})
+    assert calls == []  # not one denoising step ran
+    assert sample(tiny_pipe, num_inference_steps=1).shape[0] == 1  # the pipeline is restored and still samples

@@ -11,6 +11,8 @@ call holding conditional rows is one step. Wan 2.2's `transformer_2` is hooked l
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 
@@ -19,6 +21,9 @@ from .compute import CallContext, record_site
 from .families import SUPPORTED, family_of, vae_scales
 from .intercept import RecordingProcessor, recording_processor
 from .words import merge_words
+
+NEEDS_TEXT = ("attention.capture needs the prompt as text: this call passed prompt_embeds, so the maps could not "
+              "say which words they belong to; call the pipeline with prompt=...")
 
 
 def _transformers(pipe) -> list:
@@ -160,7 +165,12 @@ class Recorder:
         if original is None:
             return
 
+        signature = inspect.signature(original)
+
         def encode_prompt(*args, **kwargs):
+            given = signature.bind_partial(*args, **kwargs).arguments.get("prompt_embeds")
+            if given is not None:  # refused before sampling, not once the maps are asked for
+                raise ValueError(NEEDS_TEXT)
             out = original(*args, **kwargs)
             if self._embeds_due:  # the run's first encoding: the prompt (later ones: the negative prompt)
                 self._embeds_due = False
@@ -214,6 +224,8 @@ class Recorder:
         self._ids, self._mask = ids.cpu(), mask.cpu().bool()
 
     def _before_transformer(self, module, args, kwargs):
+        if self._ids is None:  # no text was encoded: the call was given embeddings, whose words are unknown
+            raise ValueError(NEEDS_TEXT)
         self._new_run_due = True
         latents, t, ehs = self.family.read_inputs(args, kwargs)
         rows, prompts = self._conditional_rows(ehs)
