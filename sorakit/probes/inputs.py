@@ -5,6 +5,7 @@ Bad input fails here, early, with a ValueError that says what is allowed, never 
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import numpy as np
 
@@ -53,16 +54,14 @@ def as_video(video) -> np.ndarray:
 
 
 def as_fps(fps) -> float:
+    """A frame rate within sorakit's limits (None: the world's); a bool or a string is not a rate."""
     if fps is None:
         return DEFAULT_FPS
     lo, hi = LIMITS.fps
-    try:
-        value = float(fps)
-    except (TypeError, ValueError):
-        raise ValueError(f"fps must be a number from {lo:g} to {hi:g}, got {fps!r}") from None
-    if not math.isfinite(value) or not lo <= value <= hi:
+    number = isinstance(fps, Real) and not isinstance(fps, (bool, np.bool_))
+    if not number or not math.isfinite(float(fps)) or not lo <= float(fps) <= hi:
         raise ValueError(f"fps must be a number from {lo:g} to {hi:g}, got {fps!r}")
-    return value
+    return float(fps)
 
 
 def as_prompt(prompt) -> str | None:

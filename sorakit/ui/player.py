@@ -15,18 +15,13 @@ import numpy as np
 import traitlets as t
 
 from .. import media
+from ..limits import DEFAULT_FPS
+from ..probes.inputs import as_fps
 from .assets import css, esm
 from .codec import heat_strip, sound_wav, video_strip
 from .fallback import StaticFallback, clip_html
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0)
-
-
-def _checked_fps(fps) -> float:
-    number = isinstance(fps, (int, float, np.integer, np.floating)) and not isinstance(fps, bool)
-    if not number or not 0 < fps < float("inf"):
-        raise ValueError(f"fps must be a positive number; got {fps!r}")
-    return float(fps)
 
 
 class Player(StaticFallback, anywidget.AnyWidget):
@@ -37,7 +32,7 @@ class Player(StaticFallback, anywidget.AnyWidget):
     num_frames = t.Int(0).tag(sync=True)
     frame_height = t.Int(0).tag(sync=True)
     frame_width = t.Int(0).tag(sync=True)
-    fps = t.Float(8.0).tag(sync=True)
+    fps = t.Float(DEFAULT_FPS).tag(sync=True)
     clip_id = t.Int(0).tag(sync=True)          # bumps with every new clip
     label = t.Unicode("").tag(sync=True)
 
@@ -73,7 +68,7 @@ class Player(StaticFallback, anywidget.AnyWidget):
         if video is not None:
             self.show_video(video, fps=fps, label=label, audio=audio, sample_rate=sample_rate)
         elif fps is not None:  # an empty Player keeps the rate for the clips it will be given
-            self.fps = _checked_fps(fps)
+            self.fps = as_fps(fps)
 
     @t.validate("speed")
     def _valid_speed(self, proposal):
@@ -97,7 +92,7 @@ class Player(StaticFallback, anywidget.AnyWidget):
         or (samples, channels), at `sample_rate`) the clip plays with sound, which follows play/pause, the
         scrubber and the speed."""
         data, (f, h, w) = video_strip(video)
-        fps = None if fps is None else _checked_fps(fps)
+        fps = None if fps is None else as_fps(fps)
         if (audio is None) != (sample_rate is None):
             raise ValueError("audio= and sample_rate= go together (e.g. sorakit.add_sound(video) gives both)")
         wav, self.audio = (b"", None) if audio is None else \
