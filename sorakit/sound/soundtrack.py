@@ -44,11 +44,11 @@ def predict_impacts(video, fps: float | None = None, model: ImpactNet | None = N
     prob = torch.sigmoid(out["onset"][0]).numpy()  # (F, bins)
     kinds = out["kind"][0].argmax(-1).numpy()
     speeds = np.expm1(out["speed"][0].numpy()).clip(0.1, 30)
-    default = world.Impact.__dataclass_fields__["balls"].default[0][1]
+    radius, default = world.sound.DEFAULT_BALL  # the video gives neither the size nor, without the head, the material
     restitution = torch.sigmoid(out["restitution"][0]).numpy() if "restitution" in out else np.full(prob.shape, default)
     last = len(frames) - 1
     return [world.Impact(KINDS[kinds[f, b]], t, float(speeds[f, b]), 10.0 * foreground_x(frames, min(f + 1, last)),
-                         ((0.85, float(restitution[f, b])),))
+                         ((radius, float(restitution[f, b])),))
             for f, b, t in _peaks(prob, fps, threshold)]
 
 

@@ -78,6 +78,9 @@ def _ball_decay(restitution: float) -> float:
     return 0.012 + 0.15 * restitution**2  # s: bouncy ~0.11 s ring, dead ~0.02 s thud
 
 
+DEFAULT_BALL = (0.85, 0.75)  # (radius, restitution) of a ball nothing is known about: a medium bouncy one
+
+
 @dataclass(frozen=True)
 class Impact:
     """What one impact sound needs: its kind, onset, normal speed, place and the balls involved."""
@@ -86,7 +89,7 @@ class Impact:
     time: float  # onset, seconds
     speed: float  # world units/s along the contact normal (unused for hoop_in)
     x: float  # world units across the 10-unit-wide world: sets the pan
-    balls: tuple[tuple[float, float], ...] = ((0.85, 0.75),)  # (radius, restitution) of each ball involved
+    balls: tuple[tuple[float, float], ...] = (DEFAULT_BALL,)  # (radius, restitution) of each ball involved
 
 
 def _impact(impact: Impact, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
