@@ -151,14 +151,16 @@ def test_shipped_model_loads_offline(monkeypatch):
 
 def test_unipc_sampler_solves_the_same_flow(tiny_pipe):
     """UniPC on flow sigmas converges on the clip a fine Euler solve reaches from the same noise (a wrong
-    sigma, sign or prediction convention would converge somewhere else, or not at all)."""
+    sigma, sign or prediction convention would converge somewhere else, or not at all). 4 frames: the
+    solvers see the same flow at a quarter of the cost (the errors measured 16 frames' to within 5 %)."""
     from sorakit.loading import make_scheduler
 
     saved = tiny_pipe.scheduler
     try:
-        reference = run(tiny_pipe, num_inference_steps=96).frames
+        reference = run(tiny_pipe, num_inference_steps=96, num_frames=4).frames
         tiny_pipe.scheduler = make_scheduler("unipc")
-        errors = [np.abs(run(tiny_pipe, num_inference_steps=n).frames - reference).mean() for n in (4, 16, 48)]
+        errors = [np.abs(run(tiny_pipe, num_inference_steps=n, num_frames=4).frames - reference).mean()
+                  for n in (4, 16, 48)]
     finally:
         tiny_pipe.scheduler = saved
     assert errors[0] > 1.5 * errors[1] > 2.25 * errors[2] and errors[2] < 0.03, errors
