@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 
 import pytest
 from launching import launch
@@ -40,6 +41,24 @@ def pipe():
     import sorakit
 
     return sorakit.load()
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    """(folder, pipeline): the shipped weights set to make 8-frame 16x16 clips. Evaluations sample and score
+    clips at the model's size, so the checks that a split evaluation matches one process (a wrong split
+    shows on any model) cost about a fifth of what they do at 16 frames of 32x32."""
+    import sorakit
+    from sorakit.loading import WEIGHTS_DIR
+
+    folder = tmp_path_factory.mktemp("small") / "model"
+    shutil.copytree(WEIGHTS_DIR, folder)
+    meta = json.loads((folder / "sorakit.json").read_text())
+    meta["pipeline"].update(num_frames=8, height=16, width=16)
+    (folder / "sorakit.json").write_text(json.dumps(meta))
+    small = sorakit.load(folder)
+    small.set_progress_bar_config(disable=True)
+    return str(folder), small
 
 
 @pytest.fixture(scope="module")
@@ -161,10 +180,12 @@ def test_map_shared_splits_items_between_processes_and_gathers_them_in_order(tmp
 
 
 @pytest.mark.slow
-def test_eval_quality_with_two_processes_matches_one(pipe):
+def test_eval_quality_with_two_processes_matches_one(small_model):
     from sorakit.eval.quality import evaluate_quality
 
-    proc = launch("-m", "sorakit", "eval", "quality", "--n", "4", "--batch-size", "2", "--steps", "1")
+    folder, pipe = small_model
+    proc = launch("-m", "sorakit", "eval", "quality", "--n", "4", "--batch-size", "2", "--steps", "1",
+                  "--model", folder)
     assert "quality (process 1/2)" in proc.stderr  # two processes ran (the split itself: the test above)
     one = json.loads(json.dumps(evaluate_quality(pipe, n=4, batch_size=2, steps=1, progress=False), default=str))
     two = json.loads(proc.stdout)
@@ -197,11 +218,12 @@ def test_eval_attention_with_two_processes_matches_one(pipe):
 
 
 @pytest.mark.slow
-def test_eval_hidden_with_two_processes_matches_one(pipe):
+def test_eval_hidden_with_two_processes_matches_one(small_model):
     from sorakit.eval.hidden import run
 
+    folder, pipe = small_model
     # 5 noise levels x 1 batch of 8 clips: process 0 records 3 levels, process 1 two; both fit every probe
-    proc = launch("-m", "sorakit", "eval", "hidden", "--n", "8", "--json")
+    proc = launch("-m", "sorakit", "eval", "hidden", "--n", "8", "--json", "--model", folder)
     assert "hidden probes (process 1/2)" in proc.stderr
     one = _one_thread(lambda: run(pipe, n_clips=8, progress=False).to_dict())
     two = json.loads(proc.stdout)
