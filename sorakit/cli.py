@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     world.add_argument("--preview", required=True, metavar="OUT", help="output .gif contact sheet")
     world.add_argument("--n", type=types.whole(*LIMITS.preview_clips), default=16, help="number of clips")
     world.add_argument("--seed", type=types.whole(0, 2**63 - 1), default=0)
+    world.add_argument("--sound-words", action="store_true",
+                       help="end each caption with what the clip sounds like (\"... with a loud bang\")")
 
     add_eval_parser(sub)
     _add_sweep_parser(sub)
@@ -214,7 +216,7 @@ def cmd_world(args: argparse.Namespace) -> int:
     from sorakit import world
 
     writable_output(args.preview, (".gif",))
-    result = world.preview(args.preview, n=args.n, seed=args.seed)
+    result = world.preview(args.preview, n=args.n, seed=args.seed, sound_phrase=args.sound_words)
     print(result or args.preview)
     return 0
 

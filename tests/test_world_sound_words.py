@@ -120,3 +120,21 @@ def test_deterministic_by_seed_and_checked():
         world.sample(11, sound_phrase="yes")
     batch = next(iter(world.WorldClips(start_seed=11, limit=1, sound_phrase=True)))
     assert batch["caption"] == a  # training data can opt in too
+
+
+def test_the_world_preview_command_can_show_the_sound_words(tmp_path, monkeypatch):
+    """`sorakit world --preview OUT --sound-words` captions each clip with its phrase; without it, as before."""
+    import sys
+
+    from sorakit.cli import main
+
+    preview_module = sys.modules["sorakit.world.preview"]
+    shown = []
+    monkeypatch.setattr(preview_module, "write_grid_gif",
+                        lambda videos, captions, path, fps: shown.append(list(captions)) or path)
+    for flags in ([], ["--sound-words"]):
+        assert main(["world", "--preview", str(tmp_path / "p.gif"), "--n", "3", "--seed", "5", *flags]) == 0
+    plain, worded = shown
+    assert plain == [world.sample(s, audio=False).caption for s in (5, 6, 7)]
+    assert worded == [world.sample(s, audio=False, sound_phrase=True).caption for s in (5, 6, 7)]
+    assert all(w.startswith(p) and len(w) > len(p) for p, w in zip(plain, worded))
