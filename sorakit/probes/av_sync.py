@@ -3,8 +3,9 @@
 Audio onsets (librosa's spectral-flux onset detection on an absolute dB scale, so a quiet clip's
 noise is not blown up into onsets) are matched one-to-one with reference contact times within a
 tolerance (mir_eval's onset matching, 50 ms by default: the usual onset-F1 window). The reference is
-either the visible contacts in a video (the bounce and collision probes, read off the tracks), or
-the simulator's events of a world clip. A shift is found by sliding the onsets against the contacts
+either the visible contacts in a video (kinematic breakpoints of its tracks, `breakpoints.contacts`:
+where a ball's free flight ends, timed where the flight before and the flight after meet), or the
+simulator's events of a world clip. A shift is found by sliding the onsets against the contacts
 (up to `max_shift`) and keeping the lag that matches the most; a clip whose sound matches much better
 shifted than as it is, is flagged as shifted.
 
@@ -19,9 +20,8 @@ import numpy as np
 
 from .. import world
 from ..audio import check_audio
-from .bounces import bounces
-from .collisions import collisions
-from .context import Context, prepare
+from .breakpoints import contacts
+from .context import Context
 from .report import ProbeResult, skipped
 
 NAME = "av_sync"
@@ -58,14 +58,9 @@ def audio_onsets(audio, sample_rate: int) -> np.ndarray:
 
 
 def visible_contacts(video, fps=None) -> np.ndarray:
-    """Seconds of the contacts the bounce and collision probes see in `video` (or a Context)."""
-    ctx = prepare(video, fps)
-    times = []
-    for c in bounces(ctx).metrics.get("contacts", []):
-        lo, hi = c["frames"]
-        times.append(c.get("time", (lo + hi) / 2 / ctx.fps))
-    times += [c["time"] for c in collisions(ctx).metrics.get("collisions", [])]
-    return _merged(times)
+    """Seconds of the contacts visible in `video` (or a Context): where a tracked ball's free flight
+    breaks (a bounce, a hit, two balls colliding) or it drops through a hoop, merged as heard."""
+    return _merged(c["time"] for c in contacts(video, fps))
 
 
 def _merged(times) -> np.ndarray:
