@@ -77,3 +77,72 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
         code = exc.code
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def generated(tiny_pipe, tmp_path_factory):
+    """`--generated MODEL_PATH` on 2 clips of a tiny saved model at 2 steps, as JSON."""
+    import contextlib
+    import io
+
+    folder = tmp_path_factory.mktemp("model")
+    tiny_pipe.save_pretrained(folder)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(["eval", "sound", "--generated", str(folder), "--n", "2", "--steps", "2", "--json"])
+    return code, json.loads(out.getvalue()), folder
+
+
+def test_generated_clips_are_scored_against_their_own_visible_contacts(generated, tiny_pipe):
+    from sorakit import add_sound, probes
+    from sorakit.eval.sound_generated import generate
+
+    code, r, folder = generated
+    assert code == 0 and (r["clips"], r["seeds"], r["steps"], r["model"]) == (2, [EVAL_SEEDS, EVAL_SEEDS + 1], 2,
+                                                                            str(folder))
+    clip = r["per_clip"][0]  # clip k: the caption of seed EVAL_SEEDS + k, generator seed k
+    assert clip["caption"] == world.sample(EVAL_SEEDS, audio=False).caption
+    video = generate(tiny_pipe, clip["caption"], 0, 2)
+    assert clip["generated"]["contacts"] == pytest.approx(probes.visible_contacts(video, r["fps"]), abs=1e-3)
+    audio, sr = add_sound(video, r["fps"])
+    assert clip["generated"]["onsets"] == pytest.approx(probes.audio_onsets(audio, sr), abs=1e-3)
+    truth = world.sample(EVAL_SEEDS, height=video.shape[1], width=video.shape[2], num_frames=len(video))
+    assert clip["true_clip"]["contacts"] == pytest.approx(probes.visible_contacts(truth.video, truth.fps), abs=1e-3)
+    assert clip["true_clip"]["simulator_onsets"] == pytest.approx(truth.onsets, abs=1e-3)
+    for key, part in (("learned_vs_visible", "generated"), ("true_vs_visible", "true_clip")):
+        m, rows = r[key], [c[part] for c in r["per_clip"]]
+        assert m["contacts"] == sum(len(x["contacts"]) for x in rows)
+        assert m["onsets"] == sum(len(x["onsets"]) for x in rows)
+        assert m["matched"] == sum(x["matched"] for x in rows) <= min(m["contacts"], m["onsets"])
+        if m["onsets"] and m["contacts"]:
+            assert m["precision"] == pytest.approx(m["matched"] / m["onsets"], abs=1e-3)
+            assert m["f1"] == pytest.approx(2 * m["matched"] / (m["contacts"] + m["onsets"]), abs=1e-3)
+    # a true soundtrack is heard at the simulator's onsets: its own check of the measure
+    assert r["true_vs_simulator"]["f1"] in (None, 1.0)
+
+
+def test_generated_table_shows_the_same_numbers(generated):
+    from sorakit.eval.sound_cli import table_generated
+
+    _, r, _ = generated
+    text = table_generated(r)
+    m = r["learned_vs_visible"]
+    assert "| add_sound on the generated clip vs its visible contacts | " \
+           f"{m['contacts']} | {m['onsets']} | {m['matched']} |" in text
+    assert "(ceiling)" in text and "2 steps" in text and "half a frame is 62.5 ms" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--generated", "--size", "64"], "cannot go with --generated"),
+    (["--generated", "--frames", "24"], "cannot go with --generated"),
+    (["--steps", "2"], "needs --generated"),
+    (["--generated", "no/such/model"], "must be a model folder"),
+    (["--generated", "--steps", "0"], "--steps"),
+])
+def test_generated_options_are_checked_before_a_model_loads(argv, message, capsys):
+    try:
+        code = cli.main(["eval", "sound", *argv])
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

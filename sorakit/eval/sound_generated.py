@@ -1,0 +1,91 @@
+"""The learned soundtrack on generated clips, scored against the contacts visible in each clip.
+
+Clip k is the video model's answer to the caption of unseen world seed EVAL_SEEDS + k (generator seed
+k, the sampler's default settings otherwise); `add_sound` gives it a soundtrack, and `probes.av_sync`'s
+reference, the kinematic breakpoints of its own tracks, says when something visibly hit something.
+The same is done for the true soundtrack of the world clip with that seed against *its* own video:
+what a perfect soundtrack scores against this reference (its ceiling), beside what it scores against
+the simulator's heard onsets.
+
+    sorakit eval sound --generated --n 64          # the shipped video model, as a table
+    sorakit eval sound --generated runs/x --json   # a trained model folder, every number as JSON
+"""
+from __future__ import annotations
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .. import probes, world
+from ..probes.av_sync import TOLERANCE
+from .sound import EVAL_SEEDS
+
+
+def _scored(contacts: np.ndarray, onsets: np.ndarray) -> dict:
+    """One clip: its visible contacts and sound onsets (s), how many match within TOLERANCE, the offsets."""
+    import mir_eval
+
+    pairs = mir_eval.util.match_events(contacts, onsets, TOLERANCE) if len(contacts) and len(onsets) else []
+    return {"contacts": [round(float(t), 4) for t in contacts], "onsets": [round(float(t), 4) for t in onsets],
+            "matched": len(pairs), "offsets": [float(onsets[j] - contacts[i]) for i, j in pairs]}
+
+
+def pooled(rows: list[dict]) -> dict:
+    """Counts, precision / recall / F1 over every clip's contacts and onsets together, the mean of the
+    clips' own F1 (clips with neither contacts nor onsets have none and are left out), median offset."""
+    n_ref, n_est = sum(len(r["contacts"]) for r in rows), sum(len(r["onsets"]) for r in rows)
+    tp = sum(r["matched"] for r in rows)
+    per_clip = []
+    for r in rows:
+        c, o = len(r["contacts"]), len(r["onsets"])
+        if c or o:
+            per_clip.append(2 * r["matched"] / (c + o))  # F1 = 2 tp / (reference + estimate)
+    offsets = [x for r in rows for x in r["offsets"]]
+    precision, recall = (tp / n_est if n_est else None), (tp / n_ref if n_ref else None)
+    f1 = 2 * tp / (n_ref + n_est) if n_ref + n_est else None
+    rnd = lambda x: None if x is None else round(float(x), 3)  # noqa: E731
+    return {"contacts": n_ref, "onsets": n_est, "matched": tp, "precision": rnd(precision), "recall": rnd(recall),
+            "f1": rnd(f1), "mean_f1": rnd(np.mean(per_clip)) if per_clip else None, "clips_scored": len(per_clip),
+            "median_offset_ms": round(1000 * float(np.median(offsets)), 1) if offsets else None}
+
+
+def generate(pipe, caption: str, index: int, steps: int | None) -> np.ndarray:
+    """(F, H, W, 3) in [0, 1]: clip `index` of the measure (generator seed = index)."""
+    import torch
+
+    kwargs = {} if steps is None else {"num_inference_steps": steps}
+    return np.asarray(pipe(caption, generator=torch.Generator().manual_seed(index), output_type="np",
+                           **kwargs).frames[0], np.float32)
+
+
+def evaluate_generated_sound(pipe, n: int = 64, start_seed: int = EVAL_SEEDS, steps: int | None = None,
+                             keep_videos: bool = False) -> dict:
+    """Generate n clips from the captions of seeds start_seed.., give each add_sound, score both it and
+    the matching world clip's true soundtrack against visible contacts. Returns every number and, per
+    clip, the contact and onset times (with keep_videos, the generated frames and soundtracks too)."""
+    from ..sound import add_sound
+
+    fps = float(getattr(pipe, "config", {}).get("fps", 8.0) or 8.0)
+    learned, ceiling, heard, details, videos = [], [], [], [], []
+    for k in tqdm(range(n), desc="generated clips", leave=False):
+        caption = world.sample(start_seed + k, audio=False).caption
+        video = generate(pipe, caption, k, steps)
+        audio, sr = add_sound(video, fps)
+        ctx = probes.prepare(video, fps)
+        learned.append(_scored(probes.visible_contacts(ctx), probes.audio_onsets(audio, sr)))
+        truth = world.sample(start_seed + k, height=video.shape[1], width=video.shape[2], fps=fps,
+                             num_frames=len(video))
+        truth_ctx = probes.prepare(truth.video, fps)
+        ceiling.append(_scored(probes.visible_contacts(truth_ctx), probes.audio_onsets(truth.audio, truth.sample_rate)))
+        heard.append(_scored(truth.onsets, np.array(ceiling[-1]["onsets"])))  # the true sound vs the simulator
+        details.append({"seed": start_seed + k, "caption": caption, "tracks": sorted(ctx.tracks),
+                        "generated": learned[-1],
+                        "true_clip": {**ceiling[-1], "simulator_onsets": heard[-1]["contacts"]}})
+        if keep_videos:
+            videos.append((video, audio))
+    return {
+        "clips": n, "seeds": [start_seed, start_seed + n - 1], "steps": steps, "fps": fps,
+        "size": f"{video.shape[1]}x{video.shape[2]}", "frames": len(video),
+        "model": str(getattr(pipe, "config", {}).get("_name_or_path", "") or "sorakit-shipped"),
+        "learned_vs_visible": pooled(learned), "true_vs_visible": pooled(ceiling), "true_vs_simulator": pooled(heard),
+        "half_frame_ms": round(500 / fps, 1), "per_clip": details, **({"videos": videos} if keep_videos else {}),
+    }
