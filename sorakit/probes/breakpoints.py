@@ -92,21 +92,49 @@ def _fit(t: np.ndarray, p: np.ndarray, accel: np.ndarray | None, sigma: float) -
     return min(fits, key=lambda f: f[1])
 
 
+def _residual_sse(design: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(windows,) sum of squared least-squares residuals of values (w, m, 2) on design (w, m, k), per window."""
+    q, _ = np.linalg.qr(design)
+    resid = values - q @ (q.transpose(0, 2, 1) @ values)
+    return (resid**2).sum((1, 2))
+
+
+def _window_costs(t: np.ndarray, p: np.ndarray, accel: np.ndarray | None, sigma: float) -> np.ndarray:
+    """(n, n + 1): _fit's cost of the piece of frames start..stop-1 at [start, stop], every window at once
+    (a window length at a time; a loop of least-squares fits would make long clips slow)."""
+    n = len(t)
+    out = np.full((n, n + 1), np.inf)
+    out[np.arange(n), np.arange(n) + 1] = 0.0  # a lone frame fits itself
+    for m in range(2, n + 1):
+        idx = np.arange(n - m + 1)[:, None] + np.arange(m)
+        s = t[idx] - t[idx[:, :1]]
+        ones = np.ones_like(s)
+        best = np.full(len(idx), np.inf)
+        for known in ([np.zeros(2)] if accel is None else [accel, np.zeros(2)]):
+            rest = p[idx] - 0.5 * known * s[..., None] ** 2
+            best = np.minimum(best, _residual_sse(np.stack([ones, s], -1), rest) / sigma**2 - 2 * (m - 2))
+        if m >= 3:
+            quad = _residual_sse(np.stack([ones, s, s * s], -1), p[idx]) / sigma**2 - 2 * (m - 3) + FREE_ACCEL
+            best = np.minimum(best, quad)
+        out[idx[:, 0], idx[:, 0] + m] = best
+    return out
+
+
 def _segment(t: np.ndarray, p: np.ndarray, sigma: float, accel: np.ndarray | None,
              min_piece: int) -> list[tuple[int, int]]:
     """Pieces (start, stop) of one run of tracked frames minimising misfit / sigma^2 + PENALTY per piece."""
     n = len(t)
+    costs = _window_costs(t, p, accel, sigma)
     best = np.full(n + 1, np.inf)
     best[0], back = 0.0, np.zeros(n + 1, int)
     for stop in range(min_piece, n + 1):
-        for start in range(0, stop - min_piece + 1):
-            if np.isfinite(best[start]):
-                m = stop - start
-                # a short piece fits its frames exactly, which is no evidence for it (the cost is the misfit
-                # beyond noise); among equal fits, the longer pieces (a contact as late as the frames allow)
-                cost = best[start] + _fit(t[start:stop], p[start:stop], accel, sigma)[1] + PENALTY - 1e-3 * m * m
-                if cost < best[stop]:
-                    best[stop], back[stop] = cost, start
+        starts = np.arange(0, stop - min_piece + 1)
+        # a short piece fits its frames exactly, which is no evidence for it (the cost is the misfit beyond
+        # noise); among equal fits, the longer pieces (a contact as late as the frames allow)
+        total = best[starts] + costs[starts, stop] + PENALTY - 1e-3 * (stop - starts) ** 2
+        k = int(np.argmin(total))
+        if np.isfinite(total[k]):
+            best[stop], back[stop] = total[k], starts[k]
     pieces, stop = [], n
     while stop > 0 and np.isfinite(best[stop]):
         pieces.append((back[stop], stop - 1))
