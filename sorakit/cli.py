@@ -21,7 +21,7 @@ Functions this file calls in other modules (their contract with the CLI):
                        -> dict; .tables(dict) -> str
             hidden: sorakit.eval.hidden.run(pipe, n_clips=int) -> object with .to_dict(), .targets, .table(target)
             events: sorakit.eval.events_cli: add_events_parser(subparsers) and cmd_events(args) -> int
-            sound: sorakit.eval.sound_cli: add_sound_parser(subparsers) and cmd_sound(args) -> int (no video model)
+            sound: sorakit.eval.sound_cli: add_sound_parser(subparsers) and cmd_sound(args) -> int
             remix: sorakit.eval.remix_cli: add_remix_parser(subparsers) and cmd_remix(args) -> int
             autoencoder: diffusers.AutoencoderKL.from_pretrained(folder, use_safetensors=True) -> vae;
                          sorakit.eval.autoencoder.evaluate_autoencoder(vae, n=int, height=int, width=int,
@@ -247,7 +247,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from sorakit.eval.events_cli import cmd_events
 
         return cmd_events(args)
-    if args.suite == "sound":  # the sound model on world clips: no video model loads
+    if args.suite == "sound":  # the sound model on world clips (with --generated, on a video model's clips)
         from sorakit.eval.sound_cli import cmd_sound
 
         return cmd_sound(args)
