@@ -15,23 +15,30 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import world
+from ..sound.augment import AUGMENTS, augmented_clip
 from ..sound.contacts import contact_dim
 from ..sound.features import DIM, clip_features, mirrored
 from ..sound.model import BINS, ImpactNet, impact_onsets, save, targets
 
 TRAIN_SEEDS = 0  # validation draws from VAL_SEEDS, the documented evaluation from sorakit.eval's own range
 VAL_SEEDS = 500_000
+AUGMENT_SEEDS = 200_000  # augmented clips (sound/augment.py) draw their scenes from here
 
 
 def example(seed: int, fps: float = 8.0, num_frames: int = 16, size: int = 32,
-            contacts: bool = True) -> dict[str, np.ndarray]:
-    clip = world.sample(int(seed), height=size, width=size, fps=fps, num_frames=num_frames, audio=False)
-    return {"feats": clip_features(clip.video, fps, contacts),
-            **targets(impact_onsets(clip.events, balls=clip.scene.balls), num_frames, fps)}
+            contacts: bool = True, augment: str | None = None) -> dict[str, np.ndarray]:
+    """One clip's features and per-bin targets; `augment` ("passing", "wobbly") draws it from sound/augment.py."""
+    if augment is None:
+        clip = world.sample(int(seed), height=size, width=size, fps=fps, num_frames=num_frames, audio=False)
+        video, events, balls = clip.video, clip.events, clip.scene.balls
+    else:
+        video, events, balls = augmented_clip(seed, augment, size=size, fps=fps, num_frames=num_frames)
+    onsets = impact_onsets(events, balls=balls)
+    return {"feats": clip_features(video, fps, contacts), **targets(onsets, num_frames, fps)}
 
 
 def dataset(seeds, **kw) -> dict[str, torch.Tensor]:
-    items = [example(s, **kw) for s in tqdm(seeds, desc="world clips", leave=False)]
+    items = [example(s, **kw) for s in tqdm(seeds, desc=f"{kw.get('augment') or 'world'} clips", leave=False)]
     return {k: torch.from_numpy(np.stack([it[k] for it in items])) for k in items[0]}
 
 
@@ -87,15 +94,23 @@ def main(argv=None) -> None:
     parser.add_argument("--no-contacts", dest="contacts", action="store_false",
                         help="motion profiles only (the previous model's input)")
     parser.add_argument("--no-material", dest="material", action="store_false", help="no restitution head")
+    for kind in AUGMENTS:
+        parser.add_argument(f"--{kind}", type=int, default=0, metavar="N",
+                            help=f"add N {kind!r} clips (sorakit.sound.augment), silent where the picture lies")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     start = time.perf_counter()
     data = dataset(range(TRAIN_SEEDS, TRAIN_SEEDS + args.clips), contacts=args.contacts)
+    augmented = {kind: getattr(args, kind) for kind in AUGMENTS if getattr(args, kind)}
+    for kind, n in augmented.items():
+        extra = dataset(range(AUGMENT_SEEDS, AUGMENT_SEEDS + n), contacts=args.contacts, augment=kind)
+        data = {k: torch.cat([data[k], extra[k]]) for k in data}
     made = time.perf_counter()
     model = train(data, args.epochs, material=args.material)
     done = time.perf_counter()
     save(model, args.out, {"clips": args.clips, "epochs": args.epochs, "data_seconds": round(made - start, 1),
-                           "train_seconds": round(done - made, 1), "threads": 1, "mirror": True})
+                           "train_seconds": round(done - made, 1), "threads": 1, "mirror": True,
+                           **({"augmented": augmented} if augmented else {})})
     print(f"data {made - start:.0f} s, training {done - made:.0f} s -> {args.out}")
 
 

@@ -61,8 +61,10 @@ def _static_world(space: pymunk.Space, scene: Scene) -> None:
     space.add(*shapes)
 
 
-def _ball_bodies(space: pymunk.Space, scene: Scene) -> list[pymunk.Body]:
+def _ball_bodies(space: pymunk.Space, scene: Scene, ball_collisions: bool = True) -> list[pymunk.Body]:
     bodies = []
+    # shapes in one non-zero group never collide with each other: the balls pass through one another
+    apart = None if ball_collisions else pymunk.ShapeFilter(group=1)
     for i, b in enumerate(scene.balls):
         body = pymunk.Body(b.mass, pymunk.moment_for_circle(b.mass, 0, b.radius))
         body.position, body.velocity = (b.x, b.y), (b.vx, b.vy)
@@ -71,17 +73,21 @@ def _ball_bodies(space: pymunk.Space, scene: Scene) -> list[pymunk.Body]:
         shape = pymunk.Circle(body, b.radius)
         shape.elasticity, shape.friction, shape.collision_type = b.restitution, 0.6, _BALL
         shape.ball_index = i
+        if apart is not None:
+            shape.filter = apart
         space.add(body, shape)
         bodies.append(body)
     return bodies
 
 
-def simulate(scene: Scene) -> Trajectory:
+def simulate(scene: Scene, *, ball_collisions: bool = True) -> Trajectory:
+    """`ball_collisions=False` lets the balls pass through each other (no collision, no sound): only the sound
+    model's training augmentation uses it, to show overlapping balls as generated clips draw them."""
     space = pymunk.Space()
     space.gravity = (0.0, -scene.gravity)
     space.iterations = 30
     _static_world(space, scene)
-    bodies = _ball_bodies(space, scene)
+    bodies = _ball_bodies(space, scene, ball_collisions)
     n, frames = len(bodies), scene.num_frames
     clock = {"t": 0.0, "interval": 0}  # interval f: the internal steps from frame f-1 to frame f
     events: list[Event] = []
