@@ -8,7 +8,8 @@ as a collision and the second as bounces. Here the world shows both with the rig
 - `passing`: a scene of two or more balls simulated with ball-ball collisions switched off, so the
   picture shows balls overlapping and the simulator records no collision (nor any sound of one);
 - `wobbly`: a scene rendered with every ball's centre and radius jittered by a fraction of a pixel each
-  frame; the simulator's events, which the jitter does not touch, stay the labels.
+  frame (and its radius drawn up to 15 % off); the simulator's events, which the picture does not
+  change, stay the labels.
 
 The world's default clips are untouched: both only use the simulator's and renderer's options.
 """
@@ -23,7 +24,8 @@ from ..world.scene import sample_scene
 from ..world.simulate import Trajectory, simulate
 
 AUGMENTS = ("passing", "wobbly")
-WOBBLE_PX = (0.2, 0.8)  # per clip, the jitter's standard deviation in pixels is drawn from this range
+WOBBLE_PX = (0.1, 0.6)  # per clip, the jitter's standard deviation in pixels (generated balls: radius std 0.05-1.2 px)
+DRAWN_SIZE = (0.85, 1.15)  # per clip, the drawn radius over the simulated one
 
 
 def _jittered(scene, traj: Trajectory, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
@@ -31,7 +33,9 @@ def _jittered(scene, traj: Trajectory, height: int, width: int, rng: np.random.G
     sigma = rng.uniform(*WOBBLE_PX) / Camera(height, width).scale
     frames, n = traj.pos.shape[:2]
     pos = traj.pos + rng.normal(0.0, sigma, traj.pos.shape)
-    radius = np.array([b.radius for b in scene.balls]) + rng.normal(0.0, sigma, (frames, n))
+    # drawn a little larger or smaller than simulated, as generated balls bounce short of or into the floor
+    scale = rng.uniform(*DRAWN_SIZE)
+    radius = scale * np.array([b.radius for b in scene.balls]) + rng.normal(0.0, sigma, (frames, n))
     video = []
     for f in range(frames):
         balls = tuple(replace(b, radius=float(max(r, 0.05))) for b, r in zip(scene.balls, radius[f]))
