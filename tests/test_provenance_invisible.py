@@ -1,10 +1,11 @@
-"""The invisible mark's batched block loop (sorakit.provenance.invisible) writes the bytes the
-invisible-watermark library's own encoder writes, on clip-like and noise frames of any size."""
+"""The invisible mark's batched block loops (sorakit.provenance.invisible) write the bytes the
+invisible-watermark library's own encoder writes, and read the votes its decoder reads, on clip-like and
+noise frames of any size."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
-from imwatermark import WatermarkEncoder
+from imwatermark import WatermarkDecoder, WatermarkEncoder
 
 from sorakit import world
 from sorakit.provenance import invisible
@@ -34,3 +35,20 @@ def test_batched_mark_is_byte_for_byte_the_librarys():
         assert np.array_equal(marked, _library_marked(frames))
         assert not np.array_equal(marked, frames)  # the mark changed pixels
     assert invisible.read_invisible_mark(invisible.embed_invisible_mark(upscaled, MARK)).mark_id == MARK
+
+
+def test_batched_reading_votes_as_the_library_does():
+    from imwatermark.dwtDctSvd import EmbedDwtDctSvd
+
+    n_bits = invisible.ID_BITS + invisible.CHECK_BITS
+    band = np.random.default_rng(1).uniform(0, 255, (130, 166))  # a DWT band of an unmarked frame: votes vary
+    library = EmbedDwtDctSvd([], wmLen=n_bits).decode_frame(band, 28, [[] for _ in range(n_bits)])
+    batched = invisible._embedder(n_bits=n_bits).decode_frame(band, 28, [[] for _ in range(n_bits)])
+    assert batched == library and 0.3 < np.mean(sum(library, [])) < 0.7  # every block's vote, in order
+
+    clip = (world.sample(5).video[::5] * 255).round().astype(np.uint8)
+    marked = invisible.embed_invisible_mark(np.repeat(np.repeat(clip, 8, axis=1), 8, axis=2), MARK)
+    decoder = WatermarkDecoder("bits", n_bits)
+    expected = [decoder.decode(invisible._bgr(f), invisible.METHOD, scales=invisible._SCALES) for f in marked]
+    read = invisible.read_invisible_mark(marked)
+    assert np.array_equal(read.bits, np.mean(expected, axis=0) > 0.5) and read.mark_id == MARK

@@ -65,28 +65,49 @@ def _dct_matrix(n: int) -> np.ndarray:
     return cv2.dct(np.eye(n), flags=cv2.DCT_ROWS).T
 
 
+def _tiles(frame: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the frame's whole-block area (a view), its block x block tiles in row-major order (n, block, block))."""
+    rows, cols = frame.shape[0] // block, frame.shape[1] // block
+    area = frame[: rows * block, : cols * block]
+    return area, area.reshape(rows, block, cols, block).swapaxes(1, 2).reshape(-1, block, block)
+
+
 def _diffuse_blocks(frame: np.ndarray, scale: float, bits: list[int], block: int) -> None:
     """The library's `EmbedDwtDctSvd.encode_frame`, in place, for all blocks in one batched computation: block k
     (row-major) carries bit k mod len(bits) as the top singular value of its DCT, quantised to
     (s // scale + 0.25 + 0.5 * bit) * scale. The library loops over the blocks in Python (4096 SVDs per 256x256
     frame, most of an export's time); this gives the same output bytes several times faster."""
-    rows, cols = frame.shape[0] // block, frame.shape[1] // block
-    area = frame[: rows * block, : cols * block]
-    tiles = area.reshape(rows, block, cols, block).swapaxes(1, 2).reshape(-1, block, block)
+    area, tiles = _tiles(frame, block)
     dct = _dct_matrix(block)
     u, s, vt = np.linalg.svd(dct @ tiles @ dct.T)
     wanted = np.asarray(bits, np.float64)[np.arange(len(tiles)) % len(bits)]
     s[:, 0] = (s[:, 0] // scale + 0.25 + 0.5 * wanted) * scale
     tiles = dct.T @ (u @ (s[..., None] * vt)) @ dct
+    rows, cols = area.shape[0] // block, area.shape[1] // block
     area[...] = tiles.reshape(rows, cols, block, block).swapaxes(1, 2).reshape(area.shape)
 
 
-def _embedder(bits: list[int]):
-    """The library's DWT-DCT-SVD embedder for `bits`, its per-block loop replaced by `_diffuse_blocks`."""
+def _score_blocks(frame: np.ndarray, scale: float, scores: list[list], block: int) -> list[list]:
+    """The library's `EmbedDwtDctSvd.decode_frame` in one batched computation: block k's vote, whether its DCT's
+    top singular value sits in the upper half of its quantisation step, is added to scores[k mod len(scores)]."""
+    _, tiles = _tiles(frame, block)
+    dct = _dct_matrix(block)
+    _, s, _ = np.linalg.svd(dct @ tiles @ dct.T)  # full SVD, as the library's: the same singular values
+    votes = (s[:, 0] % scale > scale * 0.5).astype(int)
+    for k, bit_scores in enumerate(scores):
+        bit_scores.extend(votes[k::len(scores)].tolist())
+    return scores
+
+
+def _embedder(bits: list[int] | None = None, n_bits: int | None = None):
+    """The library's DWT-DCT-SVD embedder, marking `bits` or reading `n_bits`, its per-block loops replaced by
+    `_diffuse_blocks` and `_score_blocks`."""
     from imwatermark.dwtDctSvd import EmbedDwtDctSvd
 
-    embed = EmbedDwtDctSvd(bits, wmLen=len(bits), scales=_SCALES)
+    bits = list(bits or [])
+    embed = EmbedDwtDctSvd(bits, wmLen=n_bits or len(bits), scales=_SCALES)
     embed.encode_frame = lambda frame, scale: _diffuse_blocks(frame, scale, bits, embed._block)
+    embed.decode_frame = lambda frame, scale, scores: _score_blocks(frame, scale, scores, embed._block)
     return embed
 
 
@@ -148,15 +169,13 @@ class InvisibleMark:
 
 def read_invisible_mark(frames: np.ndarray) -> InvisibleMark:
     """Read the mark from uint8 frames (F, H, W, 3) at the file's stored size (not downscaled)."""
-    from imwatermark import WatermarkDecoder
-
     _, height, width, _ = frames.shape
     if height * width < MIN_PIXELS:
         raise ValueError(f"the invisible mark is read from frames of at least 256x256 pixels; got {width}x{height}")
     n_bits = ID_BITS + CHECK_BITS
-    decoder = WatermarkDecoder("bits", n_bits)
+    reader = _embedder(n_bits=n_bits)
     picks = np.unique(np.linspace(0, len(frames) - 1, min(READ_FRAMES, len(frames))).round().astype(int))
-    votes = np.stack([np.asarray(decoder.decode(_bgr(frames[i]), METHOD, scales=_SCALES), np.uint8) for i in picks])
+    votes = np.stack([np.asarray(reader.decode(_bgr(frames[i])), np.uint8) for i in picks])
     share = votes.mean(axis=0)
     bits = (share > 0.5).astype(np.uint8)
     agreement = float(np.maximum(share, 1 - share).mean())
