@@ -86,6 +86,8 @@ def test_generate_checks_its_output_and_settings_before_loading(capsys, tmp_path
     (["train", "--warmup", "0"], "--warmup"), (["train", "--fps", "1e-9"], "--fps"),
     (["train", "--lr", "nan"], "--lr"), (["train", "--layers", "100000"], "--layers"),
     (["train", "--height", "30000"], "--height"),
+    (["train", "--patch", "3"], "--patch must be from 1 to 16 and divide the frame's side in pixels (32x32)"),
+    (["train", "--patch", "0"], "--patch"),
     (["train", "autoencoder", "--checkpoint-every", "0"], "--checkpoint-every"),
     (["bogus"], "invalid choice"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import fields
+from pathlib import Path
 
 from ..cli_args import OneLineParser
 from ..limits import LIMITS
@@ -55,6 +56,21 @@ def check_config(parser: argparse.ArgumentParser, cfg) -> None:
             parser.error(f"--{name.replace('_', '-')} must be from {lo:g} to {hi:g}; got {value!r}")
 
 
+def _check_patch(parser: argparse.ArgumentParser, cfg) -> None:
+    """Tokens must tile every frame: the side the transformer sees (pixels, or latents through --vae's
+    compression) must be a multiple of the patch."""
+    patch = cfg.transformer.get("patch_size", [1, 1, 1])[-1]
+    scale = 1
+    if cfg.vae:
+        config = Path(cfg.vae) / "config.json"
+        if config.is_file():  # a missing folder is reported where the autoencoder loads
+            scale = 2 ** (len(json.loads(config.read_text()).get("block_out_channels", [0])) - 1)
+    if not 1 <= patch <= 16 or cfg.height % (patch * scale) or cfg.width % (patch * scale):
+        unit = "latents" if cfg.vae else "pixels"
+        parser.error(f"--patch must be from 1 to 16 and divide the frame's side in {unit} "
+                     f"({cfg.height // scale}x{cfg.width // scale}); got {patch}")
+
+
 def autoencoder_main(argv=None) -> dict:
     """`sorakit train autoencoder`: train the per-frame video autoencoder, then (with --export) write it
     with its latent statistics where `sorakit train --vae` and the pipeline read it."""
@@ -86,6 +102,8 @@ def cli_main(argv=None) -> dict:
     add_config_args(parser, TrainConfig)
     parser.add_argument("--layers", type=int, default=None, help="transformer depth (default: the shipped size)")
     parser.add_argument("--heads", type=int, default=None, help="attention heads of width 64")
+    parser.add_argument("--patch", type=int, default=None,
+                        help="token side in pixels, or in latents with --vae (default: the model's: 4 / 2)")
     parser.add_argument("--no-resume", action="store_true", help="start over even if OUT has a checkpoint")
     args = vars(parser.parse_args(argv))
     cfg = TrainConfig(**{f.name: args[f.name] for f in fields(TrainConfig) if f.name in args})
@@ -94,9 +112,12 @@ def cli_main(argv=None) -> dict:
     if args["heads"]:
         cfg.transformer["num_attention_heads"] = args["heads"]
         cfg.transformer["ffn_dim"] = 4 * 64 * args["heads"]
+    if args["patch"] is not None:
+        cfg.transformer["patch_size"] = [1, args["patch"], args["patch"]]
     if cfg.steps < 1 or cfg.batch_size < 1:
         parser.error("--steps and --batch-size must be >= 1")
     check_config(parser, cfg)
+    _check_patch(parser, cfg)
     for name in ("num_layers", "num_attention_heads"):
         lo, hi = TRANSFORMER_FIELDS[name]
         if not lo <= cfg.transformer[name] <= hi:
