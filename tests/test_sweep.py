@@ -190,8 +190,9 @@ def test_eval_quality_with_two_processes_matches_one(small_model):
     one = json.loads(json.dumps(evaluate_quality(pipe, n=4, batch_size=2, steps=1, progress=False), default=str))
     two = json.loads(proc.stdout)
     # The shares come from the same clips and must match exactly; the direction reliance is a loss ratio
-    # whose float sums follow each process's thread count, so it matches to float32 precision.
-    assert two.pop("direction_reliance") == pytest.approx(one.pop("direction_reliance"), rel=1e-5)
+    # whose float sums follow each process's thread count, so it matches to float32 precision: a relative
+    # 1e-6 on each loss, which is 1e-6 absolute on their ratio (this small model's reliance is ~0.003).
+    assert two.pop("direction_reliance") == pytest.approx(one.pop("direction_reliance"), rel=1e-5, abs=1e-6)
     assert two == one
 
 
