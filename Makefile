@@ -21,7 +21,7 @@ lab: $(STAMP)
 # ruff first (seconds: a style or import error fails before the long run), then pytest runs tests/
 # plus, through nbmake, every notebook (nbmake only collects .ipynb files), at small sizes:
 # SORAKIT_FAST=1 makes each notebook take the same code paths with fewer steps and clips.
-# About 13.5 minutes of tests in 2 workers on 2 idle cores (17 with the install; 19.5 in one process); the slowest are listed at the end.
+# About 12.5 minutes of tests in 2 workers on 2 idle cores (15.5 with the install); the slowest are listed at the end.
 # The run is CPU-bound on one core, so pytest-xdist runs it in TEST_WORKERS processes, a test file (or
 # notebook) per worker at a time so module fixtures are built once; TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
