@@ -16,7 +16,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import probes, world
+from ..identity import model_identity
 from ..probes.av_sync import TOLERANCE
+from ..probes.inputs import as_fps
 from .sound import EVAL_SEEDS
 
 
@@ -64,16 +66,19 @@ def evaluate_generated_sound(pipe, n: int = 64, start_seed: int = EVAL_SEEDS, st
     clip, the contact and onset times (with keep_videos, the generated frames and soundtracks too)."""
     from ..sound import add_sound
 
-    fps = float(getattr(pipe, "config", {}).get("fps", 8.0) or 8.0)
+    config = getattr(pipe, "config", None) or {}
+    fps = as_fps(config.get("fps"))
+    # The world clip of each seed at the model's own size and length: its caption is the prompt, so the
+    # true clip and the generated one are of the same scene.
+    size = {k: config[k] for k in ("height", "width", "num_frames") if config.get(k)}
     learned, ceiling, heard, details, videos = [], [], [], [], []
     for k in tqdm(range(n), desc="generated clips", leave=False):
-        caption = world.sample(start_seed + k, audio=False).caption
+        truth = world.sample(start_seed + k, fps=fps, **size)
+        caption = truth.caption
         video = generate(pipe, caption, k, steps)
         audio, sr = add_sound(video, fps)
         ctx = probes.prepare(video, fps)
         learned.append(_scored(probes.visible_contacts(ctx), probes.audio_onsets(audio, sr)))
-        truth = world.sample(start_seed + k, height=video.shape[1], width=video.shape[2], fps=fps,
-                             num_frames=len(video))
         truth_ctx = probes.prepare(truth.video, fps)
         ceiling.append(_scored(probes.visible_contacts(truth_ctx), probes.audio_onsets(truth.audio, truth.sample_rate)))
         heard.append(_scored(truth.onsets, np.array(ceiling[-1]["onsets"])))  # the true sound vs the simulator
@@ -85,7 +90,7 @@ def evaluate_generated_sound(pipe, n: int = 64, start_seed: int = EVAL_SEEDS, st
     return {
         "clips": n, "seeds": [start_seed, start_seed + n - 1], "steps": steps, "fps": fps,
         "size": f"{video.shape[1]}x{video.shape[2]}", "frames": len(video),
-        "model": str(getattr(pipe, "config", {}).get("_name_or_path", "") or "sorakit-shipped"),
+        "model": model_identity(pipe)[0],
         "learned_vs_visible": pooled(learned), "true_vs_visible": pooled(ceiling), "true_vs_simulator": pooled(heard),
         "half_frame_ms": round(500 / fps, 1), "per_clip": details, **({"videos": videos} if keep_videos else {}),
     }
