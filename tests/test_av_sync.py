@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from sorakit import probes, world
+from sorakit.probes.av_sync import match_onsets, pool_onsets
 
 SR = world.SAMPLE_RATE
 
@@ -62,6 +63,38 @@ def test_silence_against_contacts_fails_and_nothing_against_nothing_is_skipped()
     rolling = world.sample(1, scenario="roll")  # no contact, quiet rolling noise: no onset either
     skipped = probes.av_sync(rolling, rolling.audio, SR)
     assert skipped.passed is None and skipped.metrics["onsets"].size == 0
+
+
+def test_onsets_are_matched_as_many_as_the_window_allows_not_nearest_first():
+    # nearest-first would pair 0.15 with 0.14 and leave two unmatched; the maximum matching pairs both
+    m = match_onsets([0.10, 0.15], [0.14, 0.19], 0.05)
+    assert m.pairs == [(0, 0), (1, 1)] and m.offsets == pytest.approx([0.04, 0.04])
+    assert m.scores() == (1.0, 1.0, 1.0)
+    assert match_onsets([0.10], [0.16], 0.05).matched == 0
+
+
+def test_clips_are_pooled_by_their_counts_and_a_clip_with_nothing_has_no_f1():
+    both = match_onsets([0.10, 0.50], [0.11, 0.48])  # offsets +10 and -20 ms
+    nothing = match_onsets([], [])
+    silent = match_onsets([0.30], [])  # a contact and no onset: F1 0
+    p = pool_onsets([both, nothing, silent])
+    assert (p["reference"], p["onsets"], p["matched"]) == (3, 2, 2)
+    assert (p["precision"], p["recall"], p["f1"]) == pytest.approx((1.0, 2 / 3, 0.8))
+    assert (p["mean_f1"], p["clips_scored"]) == (0.5, 2)  # mean of 1.0 and 0.0: the empty clip left out
+    assert (p["median_offset"], p["median_abs_offset"]) == pytest.approx((-0.005, 0.015))
+    assert nothing.scores() == (None, None, None) and silent.scores() == (None, 0.0, 0.0)
+    assert pool_onsets([])["f1"] is None and pool_onsets([nothing])["median_offset"] is None
+
+
+def test_matching_refuses_what_is_not_times():
+    with pytest.raises(ValueError, match="1-D"):
+        match_onsets(np.zeros((2, 2)), [0.1])
+    with pytest.raises(ValueError, match="finite"):
+        match_onsets([np.nan], [0.1])
+    with pytest.raises(ValueError, match="tolerance"):
+        match_onsets([0.1], [0.1], tolerance=0)
+    with pytest.raises(TypeError, match="OnsetMatch"):
+        pool_onsets([{"contacts": [], "onsets": []}])
 
 
 def _jumps_and_clicks(jump_frames, fps=24, frames=48):

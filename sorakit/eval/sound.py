@@ -18,6 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import probes, world
+from ..probes.av_sync import match_onsets, pool_onsets
 from ..sound import add_sound, predict_impacts
 from ..sound.model import impact_onsets
 
@@ -27,19 +28,13 @@ DEAD = 0.5  # restitution below this is a dead ball (the world's dead balls: 0.1
 
 def evaluate_sound(n: int = 64, start_seed: int = EVAL_SEEDS, height: int = 32, width: int = 32,
                    fps: float = 8.0, num_frames: int = 16) -> dict:
-    import mir_eval
-
-    tp = fp = fn = 0
-    offsets, sync_offsets, f1s, align_learned, align_true = [], [], [], [], []
+    matches, sync_offsets, f1s, align_learned, align_true = [], [], [], [], []
     heard_e, given_e = [], []  # restitution: of the balls behind each matched onset, and the model's
     for seed in tqdm(range(start_seed, start_seed + n), desc="clips", leave=False):
         clip = world.sample(seed, height=height, width=width, fps=fps, num_frames=num_frames)
-        ref = clip.onsets
         impacts = predict_impacts(clip.video, fps)
-        est = np.array([i.time for i in impacts])
-        pairs = mir_eval.util.match_events(ref, est, 0.05) if len(ref) and len(est) else []
-        tp, fp, fn = tp + len(pairs), fp + len(est) - len(pairs), fn + len(ref) - len(pairs)
-        offsets += [est[j] - ref[i] for i, j in pairs]
+        matches.append(match_onsets(clip.onsets, [i.time for i in impacts]))
+        pairs = matches[-1].pairs
         truth = impact_onsets(clip.events, balls=clip.scene.balls)  # the same onsets, with their restitution
         heard_e += [truth[i][3] for i, _ in pairs]
         given_e += [float(np.mean([e for _, e in impacts[j].balls])) for _, j in pairs]
@@ -52,16 +47,15 @@ def evaluate_sound(n: int = 64, start_seed: int = EVAL_SEEDS, height: int = 32, 
         if num_frames >= 3:
             align_learned.append(probes.av_align(clip.video, audio, sr, fps))
             align_true.append(probes.av_align(clip.video, clip.audio, sr, fps))
-    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    ms = lambda x: round(1000 * float(x), 1)  # noqa: E731
+    p = pool_onsets(matches)
+    ms = lambda x: None if x is None else round(1000 * float(x), 1)  # noqa: E731
+    score = lambda x: round(x or 0.0, 3)  # noqa: E731  (0 where undefined: no onsets on any clip)
     return {
         "clips": n, "size": f"{height}x{width}", "fps": fps, "frames": num_frames,
         "seeds": [start_seed, start_seed + n - 1],
-        "onsets": {"reference": tp + fn, "predicted": tp + fp, "matched": tp},
-        "precision": round(precision, 3), "recall": round(recall, 3),
-        "onset_f1": round(2 * precision * recall / max(precision + recall, 1e-9), 3),
-        "median_offset_ms": ms(np.median(offsets)) if offsets else None,
-        "median_abs_offset_ms": ms(np.median(np.abs(offsets))) if offsets else None,
+        "onsets": {"reference": p["reference"], "predicted": p["onsets"], "matched": p["matched"]},
+        "precision": score(p["precision"]), "recall": score(p["recall"]), "onset_f1": score(p["f1"]),
+        "median_offset_ms": ms(p["median_offset"]), "median_abs_offset_ms": ms(p["median_abs_offset"]),
         "material": _material(np.array(heard_e), np.array(given_e)),
         "av_sync_mean_f1": round(float(np.mean(f1s)), 3) if f1s else None,
         "av_sync_median_offset_ms": ms(np.median(sync_offsets)) if sync_offsets else None,

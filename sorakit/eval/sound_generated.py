@@ -17,37 +17,26 @@ from tqdm.auto import tqdm
 
 from .. import probes, world
 from ..identity import model_identity
-from ..probes.av_sync import TOLERANCE
+from ..probes.av_sync import OnsetMatch, match_onsets, pool_onsets
 from ..probes.inputs import as_fps
 from .sound import EVAL_SEEDS
 
 
-def _scored(contacts: np.ndarray, onsets: np.ndarray) -> dict:
-    """One clip: its visible contacts and sound onsets (s), how many match within TOLERANCE, the offsets."""
-    import mir_eval
-
-    pairs = mir_eval.util.match_events(contacts, onsets, TOLERANCE) if len(contacts) and len(onsets) else []
-    return {"contacts": [round(float(t), 4) for t in contacts], "onsets": [round(float(t), 4) for t in onsets],
-            "matched": len(pairs), "offsets": [float(onsets[j] - contacts[i]) for i, j in pairs]}
+def _clip_json(m: OnsetMatch) -> dict:
+    """One clip's contact and onset times, how many match, the offsets (s), as the per-clip JSON holds them."""
+    return {"contacts": [round(float(t), 4) for t in m.reference], "onsets": [round(float(t), 4) for t in m.onsets],
+            "matched": m.matched, "offsets": [float(x) for x in m.offsets]}
 
 
-def pooled(rows: list[dict]) -> dict:
+def pooled(clips: list[OnsetMatch]) -> dict:
     """Counts, precision / recall / F1 over every clip's contacts and onsets together, the mean of the
     clips' own F1 (clips with neither contacts nor onsets have none and are left out), median offset."""
-    n_ref, n_est = sum(len(r["contacts"]) for r in rows), sum(len(r["onsets"]) for r in rows)
-    tp = sum(r["matched"] for r in rows)
-    per_clip = []
-    for r in rows:
-        c, o = len(r["contacts"]), len(r["onsets"])
-        if c or o:
-            per_clip.append(2 * r["matched"] / (c + o))  # F1 = 2 tp / (reference + estimate)
-    offsets = [x for r in rows for x in r["offsets"]]
-    precision, recall = (tp / n_est if n_est else None), (tp / n_ref if n_ref else None)
-    f1 = 2 * tp / (n_ref + n_est) if n_ref + n_est else None
+    p = pool_onsets(clips)
     rnd = lambda x: None if x is None else round(float(x), 3)  # noqa: E731
-    return {"contacts": n_ref, "onsets": n_est, "matched": tp, "precision": rnd(precision), "recall": rnd(recall),
-            "f1": rnd(f1), "mean_f1": rnd(np.mean(per_clip)) if per_clip else None, "clips_scored": len(per_clip),
-            "median_offset_ms": round(1000 * float(np.median(offsets)), 1) if offsets else None}
+    return {"contacts": p["reference"], "onsets": p["onsets"], "matched": p["matched"],
+            "precision": rnd(p["precision"]), "recall": rnd(p["recall"]), "f1": rnd(p["f1"]),
+            "mean_f1": rnd(p["mean_f1"]), "clips_scored": p["clips_scored"],
+            "median_offset_ms": None if p["median_offset"] is None else round(1000 * p["median_offset"], 1)}
 
 
 def generate(pipe, caption: str, index: int, steps: int | None) -> np.ndarray:
@@ -78,13 +67,16 @@ def evaluate_generated_sound(pipe, n: int = 64, start_seed: int = EVAL_SEEDS, st
         video = generate(pipe, caption, k, steps)
         audio, sr = add_sound(video, fps)
         ctx = probes.prepare(video, fps)
-        learned.append(_scored(probes.visible_contacts(ctx), probes.audio_onsets(audio, sr)))
+        learned.append(match_onsets(probes.visible_contacts(ctx), probes.audio_onsets(audio, sr)))
         truth_ctx = probes.prepare(truth.video, fps)
-        ceiling.append(_scored(probes.visible_contacts(truth_ctx), probes.audio_onsets(truth.audio, truth.sample_rate)))
-        heard.append(_scored(truth.onsets, np.array(ceiling[-1]["onsets"])))  # the true sound vs the simulator
+        ceiling.append(match_onsets(probes.visible_contacts(truth_ctx),
+                                    probes.audio_onsets(truth.audio, truth.sample_rate)))
+        true_clip = _clip_json(ceiling[-1])
+        # the true sound vs the simulator (its onsets as the per-clip JSON rounds them)
+        heard.append(match_onsets(truth.onsets, np.array(true_clip["onsets"])))
         details.append({"seed": start_seed + k, "caption": caption, "tracks": sorted(ctx.tracks),
-                        "generated": learned[-1],
-                        "true_clip": {**ceiling[-1], "simulator_onsets": heard[-1]["contacts"]}})
+                        "generated": _clip_json(learned[-1]),
+                        "true_clip": {**true_clip, "simulator_onsets": _clip_json(heard[-1])["contacts"]}})
         if keep_videos:
             videos.append((video, audio))
     return {

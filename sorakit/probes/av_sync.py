@@ -14,6 +14,7 @@ onset peaks and optical-flow-magnitude peaks, each match within one frame.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
@@ -90,29 +91,81 @@ def _reference(reference, fps) -> tuple[np.ndarray, str]:
                     f"a list of world Events, or a list of times in seconds; got {type(reference).__name__}")
 
 
-def _match(ref: np.ndarray, est: np.ndarray, tolerance: float) -> list[tuple[int, int]]:
+@dataclass(frozen=True, eq=False)
+class OnsetMatch:
+    """One clip's sound onsets matched one-to-one with its reference events (contacts or simulator onsets)."""
+
+    reference: np.ndarray  # (n,) event times, s
+    onsets: np.ndarray  # (m,) onset times, s
+    pairs: list[tuple[int, int]]  # (i, j): reference[i] is heard at onsets[j]
+
+    @property
+    def matched(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """(matched,) onset minus event time of each pair, s: positive means the sound is late."""
+        return np.array([self.onsets[j] - self.reference[i] for i, j in self.pairs], dtype=float)
+
+    def scores(self) -> tuple[float | None, float | None, float | None]:
+        """(precision, recall, F1) of this clip, as `onset_scores`."""
+        return onset_scores(self.matched, len(self.reference), len(self.onsets))
+
+
+def match_onsets(reference, onsets, tolerance: float = TOLERANCE) -> OnsetMatch:
+    """Match onset times to reference event times (both in s), each at most once, within `tolerance`:
+    mir_eval's maximum matching (as many pairs as the window allows, not greedy nearest-first)."""
     import mir_eval
 
-    if len(ref) == 0 or len(est) == 0:
-        return []
-    return mir_eval.util.match_events(ref, est, tolerance)
+    reference, onsets = np.asarray(reference, dtype=float), np.asarray(onsets, dtype=float)
+    if reference.ndim != 1 or onsets.ndim != 1:
+        raise ValueError(f"reference and onsets must be 1-D arrays of seconds, got shapes "
+                         f"{reference.shape} and {onsets.shape}")
+    if not (np.isfinite(reference).all() and np.isfinite(onsets).all()):
+        raise ValueError("reference and onsets must be finite times in seconds, got NaN or infinity")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, Real) or not tolerance > 0:
+        raise ValueError(f"tolerance must be a positive number of seconds, got {tolerance!r}")
+    pairs = mir_eval.util.match_events(reference, onsets, tolerance) if len(reference) and len(onsets) else []
+    return OnsetMatch(reference, onsets, [(int(i), int(j)) for i, j in pairs])
 
 
-def _f1(matches: int, n_ref: int, n_est: int) -> tuple[float | None, float | None, float | None]:
-    """Precision, recall, F1; None where undefined (no onsets, no contacts, or neither)."""
-    precision = matches / n_est if n_est else None
-    recall = matches / n_ref if n_ref else None
-    if precision is None and recall is None:
-        return None, None, None
-    f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
+def onset_scores(matched: int, n_reference: int, n_onsets: int) -> tuple[float | None, float | None, float | None]:
+    """Precision, recall and F1 (= 2 matched / (events + onsets)) of `matched` pairs; None where undefined:
+    precision without onsets, recall without events, all three without either. No onsets for some
+    events, or onsets for none: F1 0."""
+    precision = matched / n_onsets if n_onsets else None
+    recall = matched / n_reference if n_reference else None
+    f1 = 2 * matched / (n_reference + n_onsets) if n_reference + n_onsets else None
     return precision, recall, f1
+
+
+def pool_onsets(clips) -> dict:
+    """Scores over several clips' `OnsetMatch`es: "reference", "onsets", "matched" (counts summed);
+    "precision", "recall", "f1" of the summed counts (`onset_scores`); "mean_f1", the mean of the clips'
+    own F1 over the "clips_scored" clips that have one (a clip with neither events nor onsets has none);
+    "median_offset" and "median_abs_offset" of every matched pair (s). None where undefined."""
+    clips = list(clips)
+    if not all(isinstance(c, OnsetMatch) for c in clips):
+        raise TypeError("pool_onsets takes OnsetMatch objects (from match_onsets), got "
+                        f"{sorted({type(c).__name__ for c in clips if not isinstance(c, OnsetMatch)})}")
+    n_ref, n_est = sum(len(c.reference) for c in clips), sum(len(c.onsets) for c in clips)
+    matched = sum(c.matched for c in clips)
+    precision, recall, f1 = onset_scores(matched, n_ref, n_est)
+    per_clip = [c.scores()[2] for c in clips]
+    per_clip = [f for f in per_clip if f is not None]
+    offsets = np.concatenate([c.offsets for c in clips]) if clips else np.zeros(0)
+    return {"reference": n_ref, "onsets": n_est, "matched": matched, "precision": precision, "recall": recall,
+            "f1": f1, "mean_f1": float(np.mean(per_clip)) if per_clip else None, "clips_scored": len(per_clip),
+            "median_offset": float(np.median(offsets)) if len(offsets) else None,
+            "median_abs_offset": float(np.median(np.abs(offsets))) if len(offsets) else None}
 
 
 def best_shift(ref: np.ndarray, est: np.ndarray, tolerance: float, max_shift: float) -> tuple[float, int]:
     """(shift, matches): how late the onsets are (s) when the most of them match; 0 when nothing does."""
     best = (0, np.inf, 0.0)  # (matches, spread, shift)
     for lag in np.arange(-max_shift, max_shift + 1e-9, tolerance / 20):
-        pairs = _match(ref + lag, est, tolerance)
+        pairs = match_onsets(ref + lag, est, tolerance).pairs
         if not pairs:
             continue
         residual = np.array([est[j] - ref[i] - lag for i, j in pairs])
@@ -134,11 +187,11 @@ def av_sync(video_or_tracks, audio, sample_rate: int, *, fps=None, tolerance: fl
             raise ValueError(f"{name} must be a number of seconds in (0, {hi}], got {v!r}")
     ref, source = _reference(video_or_tracks, fps)
     est = audio_onsets(audio, sample_rate)
-    pairs = _match(ref, est, tolerance)
-    precision, recall, f1 = _f1(len(pairs), len(ref), len(est))
+    in_sync = match_onsets(ref, est, tolerance)
+    precision, recall, f1 = in_sync.scores()
     shift, shifted_matches = best_shift(ref, est, tolerance, max_shift)
-    _, _, f1_shifted = _f1(shifted_matches, len(ref), len(est))
-    in_sync_offset = float(np.median([est[j] - ref[i] for i, j in pairs])) if pairs else None
+    _, _, f1_shifted = onset_scores(shifted_matches, len(ref), len(est))
+    in_sync_offset = float(np.median(in_sync.offsets)) if in_sync.matched else None
     shifted = f1 is not None and abs(shift) > tolerance and f1_shifted >= max(f1 + 0.25, 0.5)
     metrics = {"precision": precision, "recall": recall, "f1": f1, "tolerance": tolerance,
                "median_offset": shift if shifted else in_sync_offset, "shifted": shifted,
@@ -150,7 +203,7 @@ def av_sync(video_or_tracks, audio, sample_rate: int, *, fps=None, tolerance: fl
         return ProbeResult(NAME, False, f"sound is shifted by {shift * 1000:+.0f} ms (onset F1 {f1:.2f} as is, "
                                         f"{f1_shifted:.2f} shifted back)", metrics)
     offset = "" if in_sync_offset is None else f", median offset {in_sync_offset * 1000:+.0f} ms"
-    detail = (f"onset F1 {f1:.2f} at {tolerance * 1000:.0f} ms ({len(pairs)} of {len(est)} onsets match "
+    detail = (f"onset F1 {f1:.2f} at {tolerance * 1000:.0f} ms ({in_sync.matched} of {len(est)} onsets match "
               f"{len(ref)} {source}){offset}")
     return ProbeResult(NAME, f1 >= MIN_F1, detail if f1 >= MIN_F1 else f"sound does not follow the contacts: {detail}",
                        metrics)
