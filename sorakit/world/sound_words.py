@@ -22,7 +22,9 @@ from .sound import heard_impacts, rolls_audibly
 LOUD = 0.4  # peak amplitude from which an impact is "loud" (a medium ball dropped from about 4 units)
 QUIET = 0.15  # below this it is "quiet" or "faint"
 AUDIBLE = 0.03  # below this (under 0.7 units/s) it is not named at all
-DEAD = BOUNCINESS["dead"][1]  # restitution up to which a ball thumps dully instead of ringing
+# Restitution up to which a ball thumps dully instead of ringing: the top of the world's dead range, as
+# captions name simulated balls (eval.sound.MATERIAL_DEAD_BELOW, 0.5, splits estimates between the ranges).
+DULL_UP_TO = BOUNCINESS["dead"][1]
 
 LEVEL_WORDS = {"loud": ("loud",), "plain": ("",), "quiet": ("quiet", "faint")}
 NOUNS = {"dead": ("dull thump", "muffled thump"), "floor_bounce": ("bang", "smack", "thump"),
@@ -46,7 +48,7 @@ def _sounded(rng, noun: str, amplitude: float, article: str = "with a") -> str:
 
 def _noun(rng, scene: Scene, event) -> str:
     dull = event.kind in ("floor_bounce", "wall_bounce") and \
-        all(scene.balls[i].restitution <= DEAD for i in event.objects)
+        all(scene.balls[i].restitution <= DULL_UP_TO for i in event.objects)
     return _pick(rng, NOUNS["dead" if dull else event.kind])
 
 
