@@ -6,7 +6,7 @@ import pytest
 
 import sorakit
 from sorakit import world
-from sorakit.sound.contacts import SURFACES, contact_dim, contact_features, find_hoop
+from sorakit.sound.contacts import SURFACES, contact_dim, contact_features, rim_line
 from sorakit.sound.features import DIM, clip_features, mirrored
 from sorakit.sound.model import targets
 from sorakit.training.sound import impact_onsets
@@ -60,10 +60,10 @@ def test_contact_features_do_not_change_when_the_clip_is_mirrored():
 def test_the_hoop_is_found_where_the_scene_put_it_and_nowhere_else():
     clip = world.sample(1_000_000, audio=False)
     hoop = clip.scene.hoop
-    x, y, half = find_hoop(clip.video)
+    x, y, half = rim_line(clip.video)
     pixel = world.scene.WORLD_WIDTH / 32
-    assert abs(x - hoop.x) < pixel and abs(y - hoop.y) < pixel and abs(half - (hoop.half_width - 0.12)) < pixel
-    assert find_hoop(world.sample(244, audio=False).video) is None
+    assert abs(x - hoop.x) < pixel and abs(y - hoop.y) < pixel and abs(half - hoop.half_width) < pixel
+    assert rim_line(world.sample(244, audio=False).video) is None
     assert not contact_features(np.zeros((6, 32, 32, 3), np.float32), FPS, BINS).any()  # nothing to track
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..world.render import FLOOR, HOOP, Camera
-from ..world.scene import COLORS, GRAVITY, WORLD_WIDTH
+from ..world.render import HOOP, Camera
+from ..world.scene import GRAVITY, WORLD_WIDTH
 
 SURFACES = ("floor", "wall", "ball", "rim", "hoop")
 STEPS = 32  # points per interval on which each path is followed
@@ -39,13 +39,17 @@ def ball_tracks(video: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pos, radius
 
 
-def find_hoop(video: np.ndarray) -> tuple[float, float, float] | None:
+def rim_line(video: np.ndarray) -> tuple[float, float, float] | None:
     """(x, y, half width) of a hoop's rim line in world units from the still frame, or None: the rim
-    is the widest row of hoop-coloured pixels (the net hangs below it in two thin lines)."""
-    from ..world.track import _explain
+    is the widest row of hoop-coloured pixels (the net hangs below it in two thin lines).
+
+    Not `probes.find_hoop`, which places the rims to a fraction of a pixel: ImpactNet was trained on
+    the features of this coarser one (within about a third of a pixel), and the probe's, ~7 times slower,
+    changes its onsets on about half of the hoop clips."""
+    from ..world.track import coverage
 
     still = np.median(np.asarray(video, np.float32), axis=0)
-    hoop = _explain(still[None], [HOOP, FLOOR, *COLORS.values()], 0.18, keep=1)[0, 0].astype(np.float64)
+    hoop = coverage(still[None], HOOP)[0].astype(np.float64)
     height, width = hoop.shape
     row_mass = hoop.sum(1)
     if row_mass.max() < 2:
@@ -141,7 +145,7 @@ def contact_features(video: np.ndarray, fps: float, bins: int) -> np.ndarray:
         return out
     dt = 1.0 / fps
     forward, backward = _paths(pos, dt)
-    hoop = find_hoop(video)
+    hoop = rim_line(video)
     ahead, behind = _gaps(forward, radius, hoop), _gaps(backward, radius, hoop)
     cols = []
     for name in SURFACES:
