@@ -81,17 +81,19 @@ def _score_capture(cap, targets, buckets, results, key):
                 results.setdefault((key, bucket, name), _Scores()).add(heat, mask)
 
 
-def clip_noises(clips, seed: int) -> list[torch.Tensor]:
-    """Clip i's noise: the i-th draw of one generator seeded `seed`, so a clip gets the same noise
-    whichever process scores it (each process replays the draws; they are cheap beside the model)."""
+def clip_noises(pipe, clips, seed: int) -> list[torch.Tensor]:
+    """Clip i's noise, in the space the transformer denoises (pixels or latents): the i-th draw of one
+    generator seeded `seed`, so a clip gets the same noise whichever process scores it (each process
+    replays the draws; they are cheap beside the model)."""
     gen = torch.Generator().manual_seed(seed)
-    return [torch.randn((1, *world.to_model_space(clip.video).shape), generator=gen) for clip in clips]
+    return [torch.randn((1, *pipe.latent_shape(*clip.video.shape[:3])), generator=gen) for clip in clips]
 
 
 @torch.no_grad()
 def teacher_forced_clip(pipe, clip, noise: torch.Tensor, noise_levels, results) -> None:
     """One world clip noised to each level and denoised by one transformer call under capture."""
-    x0 = world.to_model_space(clip.video)[None].to(pipe.transformer.dtype)
+    # what the transformer denoises: the clip itself, or a latent model's latents of it
+    x0 = pipe.encode(world.to_model_space(clip.video)[None]).to(pipe.transformer.dtype)
     known, mask = torch.zeros_like(x0), torch.zeros(1, 1, x0.shape[2], 1, 1)
     targets = [(c, clip.masks[:, k]) for k, c in enumerate(clip.states.color) if clip.masks[:, k].any()]
     for t in noise_levels:
@@ -103,7 +105,7 @@ def teacher_forced_clip(pipe, clip, noise: torch.Tensor, noise_levels, results) 
 
 
 def teacher_forced(pipe, clips, noise_levels, results, seed: int = 0):
-    for clip, noise in zip(tqdm(clips, desc="teacher-forced clips"), clip_noises(clips, seed)):
+    for clip, noise in zip(tqdm(clips, desc="teacher-forced clips"), clip_noises(pipe, clips, seed)):
         teacher_forced_clip(pipe, clip, noise, noise_levels, results)
 
 
@@ -165,7 +167,7 @@ def localization(pipe, n: int = 32, noise_levels=(0.25, 0.5, 0.75, 0.95), n_gene
     sample = lambda s: world.sample(s, height=cfg.height, width=cfg.width, num_frames=cfg.num_frames, fps=cfg.fps)  # noqa: E731
     clips = [sample(seed + i) for i in range(n)]
     prompts = [sample(seed + n + i) for i in range(n_generated)]
-    noises = clip_noises(clips, seed)
+    noises = clip_noises(pipe, clips, seed)
 
     def scored(job: int) -> list[tuple[dict, int]]:  # job j < n: teacher-forced clip j; else sampled clip j - n
         part: dict = {}

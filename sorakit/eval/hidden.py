@@ -80,11 +80,12 @@ def _clips(n: int, seed: int, pipe) -> list[world.Clip]:
                          num_frames=cfg.num_frames, fps=cfg.fps) for k in range(n)]
 
 
-def batch_noises(clips: list[world.Clip], noise_level_seed: int, batch_size: int) -> list[torch.Tensor]:
-    """The noise of each batch of `clips`: draws in batch order from one generator seeded
-    `noise_level_seed`, so a batch gets the same noise whichever process records it."""
+def batch_noises(pipe, clips: list[world.Clip], noise_level_seed: int, batch_size: int) -> list[torch.Tensor]:
+    """The noise of each batch of `clips`, in the space the transformer denoises (pixels, or a latent
+    model's latents): draws in batch order from one generator seeded `noise_level_seed`, so a batch gets
+    the same noise whichever process records it."""
     gen = torch.Generator().manual_seed(noise_level_seed)
-    shape = world.to_model_space(clips[0].video).shape
+    shape = pipe.latent_shape(*clips[0].video.shape[:3])
     return [torch.randn((len(clips[i:i + batch_size]), *shape), generator=gen)
             for i in range(0, len(clips), batch_size)]
 
@@ -108,7 +109,8 @@ def record_batch(pipe, batch: list[world.Clip], layers: list[int], noise_level: 
     handles += [transformer.blocks[i].register_forward_hook(pool(k + 1)) for k, i in enumerate(layers)]
     device, dtype = pipe._execution_device, transformer.dtype
     try:
-        x0 = torch.stack([world.to_model_space(c.video) for c in batch]).to(device)
+        # what the transformer denoises: the clips themselves, or a latent model's latents of them
+        x0 = pipe.encode(torch.stack([world.to_model_space(c.video) for c in batch])).to(device)
         x_t = (1 - noise_level) * x0 + noise_level * noise.to(device)
         mask = torch.zeros(len(batch), 1, *x0.shape[2:3], 1, 1, device=device)
         context = pipe.encode_text([c.caption for c in batch], device).to(dtype)
@@ -124,7 +126,7 @@ def record_batch(pipe, batch: list[world.Clip], layers: list[int], noise_level: 
 def record(pipe, clips: list[world.Clip], layers: list[int], noise_level: float, seed: int = 0,
            batch_size: int = 16) -> np.ndarray:
     """(len(layers) + 1, n_clips, F, D) frame-pooled features: the input to block 0, then each block's output."""
-    noises = batch_noises(clips, seed, batch_size)
+    noises = batch_noises(pipe, clips, seed, batch_size)
     return np.concatenate([record_batch(pipe, clips[b * batch_size:(b + 1) * batch_size], layers, noise_level, noise)
                            for b, noise in enumerate(noises)], axis=1)
 
@@ -182,7 +184,7 @@ def run(pipe, n_clips: int = 64, layers=None, noise_levels=(0.1, 0.3, 0.5, 0.7, 
     # The transformer calls split between accelerate's processes, one (level, batch) each; the
     # probes need every clip's features, so every process fits them all (a small share of the time).
     n_batches = -(-n_clips // batch_size)
-    noises = [batch_noises(clips, seed + j, batch_size) for j in range(len(levels))]
+    noises = [batch_noises(pipe, clips, seed + j, batch_size) for j in range(len(levels))]
 
     def recorded(job: int) -> list[np.ndarray]:
         j, b = divmod(job, n_batches)
