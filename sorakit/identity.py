@@ -20,11 +20,13 @@ def _unnamed(pipe) -> str:
 
 
 def _weights_stamp(pipe) -> tuple | None:
-    """Changes whenever the transformer's weights change in place (torch counts in-place writes)."""
-    transformer = getattr(pipe, "transformer", None)
-    if transformer is None or not hasattr(transformer, "parameters"):
+    """Changes whenever the hashed models' weights change in place (torch counts in-place writes)."""
+    from .loading import hashed_models
+
+    models = hashed_models(pipe)
+    if not models:
         return None
-    return tuple((id(p), p._version) for p in transformer.parameters())
+    return tuple((id(p), p._version) for model in models for p in model.parameters())
 
 
 def model_identity(pipe) -> tuple[str, str]:

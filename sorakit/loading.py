@@ -163,16 +163,27 @@ def _text_parts(components: dict, torch_dtype: torch.dtype | None):
     return components.get("tokenizer", tokenizer), text_encoder
 
 
+def hashed_models(pipe) -> list:
+    """The models whose weights decide a clip: the transformer and, in a latent model, the VAE that
+    turns its latents into pixels (a retrained autoencoder under the same transformer makes other clips)."""
+    transformer = getattr(pipe, "transformer", None)
+    if transformer is None or not hasattr(transformer, "state_dict"):
+        return []
+    vae = getattr(pipe, "vae", None)
+    return [transformer, *([vae] if vae is not None and hasattr(vae, "state_dict") else [])]
+
+
 def model_hash(pipe) -> str | None:
     """Short sha256 of the weights, so an exported clip names the exact model that made it."""
     if getattr(pipe, "model_hash", None):
         return str(pipe.model_hash)
-    transformer = getattr(pipe, "transformer", None)
-    if transformer is None or not hasattr(transformer, "state_dict"):
+    models = hashed_models(pipe)
+    if not models:
         return None
     digest = hashlib.sha256()
-    for name, tensor in sorted(transformer.state_dict().items()):
-        digest.update(name.encode())
-        # Raw bytes via a uint8 view: works for every dtype, bfloat16 included.
-        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    for prefix, model in zip(("", "vae."), models):  # a pixel model's hash is its transformer's alone
+        for name, tensor in sorted(model.state_dict().items()):
+            digest.update((prefix + name).encode())
+            # Raw bytes via a uint8 view: works for every dtype, bfloat16 included.
+            digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:16]
