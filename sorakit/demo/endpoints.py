@@ -144,7 +144,7 @@ class Endpoints:
         return as_validations([*errors[:3], None, *errors[3:], None])  # randomize_seed, gallery: any value
 
     def generate(self, prompt: str, negative_prompt: str = "", seed: int = 0, randomize_seed: bool = False,
-                 steps: int = 20, guidance: float = 4.0, frames: int = 16, image: str | None = None,
+                 steps: int = 20, guidance: float = 4.0, frames: int | None = None, image: str | None = None,
                  gallery: list | None = None, progress=gr.Progress(track_tqdm=True), request: gr.Request = None):
         """Text (and optionally a first frame) -> an H.264 mp4 with AAC sound (`sorakit.add_sound`).
         Returns (clip, seed used, session gallery).
@@ -173,7 +173,7 @@ class Endpoints:
         return as_validations([errors[0], word_error(word, self.checks.words(prompt)), *errors[1:]])
 
     def attention(self, prompt: str, word: str, negative_prompt: str = "", seed: int = 0, steps: int = 20,
-                  guidance: float = 4.0, frames: int = 16, image: str | None = None,
+                  guidance: float = 4.0, frames: int | None = None, image: str | None = None,
                   progress=gr.Progress(track_tqdm=True), request: gr.Request = None) -> str:
         """The clip of these settings with the chosen word's cross-attention heat laid over it (mp4)."""
         recipe, first = self.checks.accept(prompt, negative_prompt, seed, steps, guidance, frames, image)
@@ -201,7 +201,7 @@ class Endpoints:
         return as_validations(errors)
 
     def probe(self, prompt: str, negative_prompt: str = "", seed: int = 0, steps: int = 20, guidance: float = 4.0,
-              frames: int = 16, image: str | None = None, progress=gr.Progress(track_tqdm=True),
+              frames: int | None = None, image: str | None = None, progress=gr.Progress(track_tqdm=True),
               request: gr.Request = None):
         """Physics probes on these settings' clip. Returns (verdicts as markdown, plot image, report dict)."""
         recipe, first = self.checks.accept(prompt, negative_prompt, seed, steps, guidance, frames, image)

@@ -206,8 +206,9 @@ class Checks:
         return list(dict.fromkeys(w for w, _ in merge_words(self.tokenizer, ids)))
 
     def recipe(self, prompt, negative_prompt, seed, steps, guidance, frames, image) -> list[str | None]:
-        """One message-or-None per field, in this order."""
+        """One message-or-None per field, in this order. frames None: the pipeline's own count."""
         lim = self.limits
+        frames = self.default_frames() if frames is None else frames
         errors = [
             prompt_error(prompt, self.tokenizer, self.max_tokens, limits=lim),
             prompt_error(negative_prompt, self.tokenizer, self.max_tokens, limits=lim,
@@ -226,6 +227,7 @@ class Checks:
 
     def accept(self, prompt, negative_prompt, seed, steps, guidance, frames, image) -> tuple[Recipe, np.ndarray | None]:
         """Checked inputs -> (the clip's Recipe, the first frame to condition on or None); gr.Error if bad."""
+        frames = self.default_frames() if frames is None else frames  # a direct call's default: the model's length
         raise_first(self.recipe(prompt, negative_prompt, seed, steps, guidance, frames, image))
         try:
             first = None if image is None else load_first_frame(image, self.height, self.width, self.limits)
