@@ -60,6 +60,29 @@ def tiny_pipe():
 
 
 @pytest.fixture(scope="session")
+def tiny_latent_pipe():
+    """A 2-layer untrained latent pipeline shaped like the second model: a tiny per-frame autoencoder (4x
+    per side, normalising statistics in its config) under a transformer with (1, 4, 4) latent patches,
+    so a token covers 16x16 pixels; 24 frames at 64x64 make 24 x 4 x 4 tokens (seconds to build)."""
+    from sorakit.autoencoder import build_autoencoder
+    from sorakit.loading import assemble
+    from sorakit.model import LATENT_TRANSFORMER_CONFIG, build_transformer
+
+    torch.manual_seed(0)
+    vae = build_autoencoder(block_out_channels=(8, 8, 8), norm_num_groups=4).eval()
+    vae.register_to_config(latents_mean=[0.5] * 8, latents_std=[2.0] * 8)
+    transformer = build_transformer(**{**LATENT_TRANSFORMER_CONFIG, "patch_size": (1, 4, 4), "num_layers": 2,
+                                       "num_attention_heads": 1, "ffn_dim": 64})
+    with torch.no_grad():  # zero-init heads output zero; give them weights so outputs vary
+        for p in transformer.parameters():
+            if p.abs().sum() == 0:
+                p.normal_(0, 0.02)
+    pipe = assemble(transformer.eval(), vae=vae, num_frames=24, height=64, width=64)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@pytest.fixture(scope="session")
 def chromium():
     """A Playwright Chromium browser on the system's chromium binary.
 
