@@ -73,6 +73,19 @@ def test_attention_maps_come_from_a_4x4_token_grid_at_pixel_resolution(tiny_late
     assert matrix[5, :5].sum() > 0  # the queried frame attends to the given, earlier frames
 
 
+def test_strided_word_maps_sit_on_the_kept_tokens(tiny_latent_pipe):
+    """stride=2 keeps tokens 0 and 2 of each 4-token row (centres at pixels 8 and 40): a value on kept token
+    (1, 1) peaks at pixel (40, 40), not where spreading the 2x2 kept grid over the frame would put it (48, 48)."""
+    with attention.capture(tiny_latent_pipe, stride=2) as cap:
+        tiny_latent_pipe("a red ball", num_frames=FRAMES, num_inference_steps=1, generator=seeded())
+    assert cap.kept_grid == (FRAMES, 2, 2) and cap.word_map("red").shape == (FRAMES, 64, 64)
+    one = torch.zeros(FRAMES, 2, 2)
+    one[:, 1, 1] = 1
+    heat = cap._to_pixels(one.reshape(-1), kept=True)
+    assert all(np.unravel_index(frame.argmax(), frame.shape) == (40, 40) for frame in heat)
+    assert heat[:, :8, :8].max() == 0 and heat[:, 40:, 40:].min() == 1  # clamped beyond the outer kept centres
+
+
 def test_hidden_probe_features_are_read_from_latents(tiny_latent_pipe, clips):
     """At noise level 0 the "embed" features are the patch embedding of the clips' latents, pooled per frame."""
     from sorakit.eval import hidden

@@ -169,14 +169,33 @@ class Capture(Recorder):
         """Token values -> (F, H, W) at pixel resolution: frames by the VAE's causal mapping, space bilinear.
         kept: values of the subsampled tokens (stride=) rather than of every token."""
         frames, h, w = self.kept_grid if kept else self.grid
-        step = self.stride[0] if kept else 1
+        step, space = self.stride if kept else (1, 1)
         F_, H, W = self.pixel_shape
         volume = heat.float().reshape(frames, 1, h, w)
         volume = volume[[min(self.token_frame(f) // step, frames - 1) for f in range(F_)]]
-        up = F.interpolate(volume, size=(H, W), mode="bilinear", align_corners=False)[:, 0]
+        if space == 1:
+            up = F.interpolate(volume, size=(H, W), mode="bilinear", align_corners=False)[:, 0]
+        else:
+            up = _strided_to_pixels(volume, self.grid[1:], space, (H, W))
         lo, hi = up.min(), up.max()
         up = (up - lo) / (hi - lo) if hi > lo else torch.zeros_like(up)
         return up.numpy().astype(np.float32)
+
+
+def _strided_to_pixels(volume: torch.Tensor, grid: tuple[int, int], stride: int, size: tuple[int, int]) -> torch.Tensor:
+    """(F, 1, h, w) values of every stride-th token of a (rows, cols) token grid -> (F, H, W), bilinear between
+    the kept tokens' own centres (token k*stride sits at pixel (k*stride + 0.5) * token side), clamped at the
+    edges. Spreading the kept grid over the frame instead would shift the map by (stride - 1) / 2 tokens:
+    8 pixels of a 64-pixel frame with 16-pixel tokens at stride 2."""
+    def kept_coordinate(pixels: int, tokens: int, kept: int) -> torch.Tensor:
+        token = (torch.arange(pixels, dtype=torch.float32) + 0.5) * tokens / pixels - 0.5  # in token centres
+        return 2 * (token / stride) / (kept - 1) - 1 if kept > 1 else torch.zeros(pixels)  # grid_sample's [-1, 1]
+
+    (H, W), (rows, cols) = size, grid
+    y = kept_coordinate(H, rows, volume.shape[2])
+    x = kept_coordinate(W, cols, volume.shape[3])
+    where = torch.stack(torch.meshgrid(x, y, indexing="xy"), -1).expand(len(volume), H, W, 2)
+    return F.grid_sample(volume, where, mode="bilinear", padding_mode="border", align_corners=True)[:, 0]
 
 
 @contextmanager
