@@ -92,15 +92,16 @@ def clip_noises(pipe, clips, seed: int) -> list[torch.Tensor]:
 @torch.no_grad()
 def teacher_forced_clip(pipe, clip, noise: torch.Tensor, noise_levels, results) -> None:
     """One world clip noised to each level and denoised by one transformer call under capture."""
-    # what the transformer denoises: the clip itself, or a latent model's latents of it
-    x0 = pipe.encode(world.to_model_space(clip.video)[None]).to(pipe.transformer.dtype)
-    known, mask = torch.zeros_like(x0), torch.zeros(1, 1, x0.shape[2], 1, 1)
+    # what the transformer denoises: the clip itself, or a latent model's latents of it, where it runs
+    device = pipe._execution_device
+    x0 = pipe.encode(world.to_model_space(clip.video)[None]).to(device, pipe.transformer.dtype)
+    known, mask = torch.zeros_like(x0), torch.zeros(1, 1, x0.shape[2], 1, 1, device=device)
     targets = [(c, clip.masks[:, k]) for k, c in enumerate(clip.states.color) if clip.masks[:, k].any()]
     for t in noise_levels:
-        x_t = (1 - t) * x0 + t * noise
+        x_t = (1 - t) * x0 + t * noise.to(x0)
         with capture(pipe) as cap:
-            emb = pipe.encode_text([clip.caption])
-            pipe.predict_x0(x_t, known, mask, torch.tensor(t * 1000.0), emb, None, 1.0)
+            emb = pipe.encode_text([clip.caption], device)
+            pipe.predict_x0(x_t, known, mask, torch.tensor(t * 1000.0, device=device), emb, None, 1.0)
         _score_capture(cap, targets, {"one call": [0]}, results, f"t={t}")
 
 
