@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sorakit import probes, world
-from sorakit.probes.breakpoints import contacts
+from sorakit.probes.breakpoints import RESTITUTION, ball_breaks, contacts, tracking_noise
 from sorakit.probes.context import Context
 
 FPS = 8.0
@@ -42,6 +42,44 @@ def test_a_bounce_is_timed_within_its_frame_interval_whatever_the_gravity_and_fl
     found = contacts(_context([_bounce(t_hit)], noise))
     assert len(found) == 1 and found[0]["kind"] == "break"
     assert found[0]["time"] == pytest.approx(t_hit, abs=0.008)  # the interval is 125 ms; its centre was the old time
+
+
+@pytest.mark.parametrize("t_hit", [0.03, 0.09, 1.81])  # between the first two frames, or the last two
+def test_a_bounce_next_to_the_first_or_last_frame_is_timed_with_the_assumed_restitution(t_hit):
+    # the lone end frame's velocity is unseen: the bounce is taken to keep RESTITUTION of the speed, as this one does
+    found = contacts(_context([_bounce(t_hit, e=RESTITUTION)]))
+    assert len(found) == 1 and found[0]["time"] == pytest.approx(t_hit, abs=0.008)
+
+
+def test_the_flight_through_a_lone_frame_between_two_contacts_falls_on():
+    g, t1, t2, vx = 4.0, 0.56, 0.70, 2.0  # a floor bounce, then a wall: frame 5 (0.625 s) lies between them
+    vy1 = 0.7 * (3.0 + g * t1)  # up, after the bounce
+    d = T - t1
+    y = np.where(T <= t1, 5 - 3.0 * T - 0.5 * g * T**2, 5 - 3.0 * t1 - 0.5 * g * t1**2 + vy1 * d - 0.5 * g * d**2)
+    x = np.where(T <= t2, 1 + vx * T, 1 + vx * t2 - 0.9 * vx * (T - t2))
+    bounce, wall = contacts(_context([np.c_[x, y]]))
+    assert bounce["time"] == pytest.approx(t1, abs=0.008) and wall["time"] == pytest.approx(t2, abs=0.008)
+    # the velocity between them is the flight's at each contact: gravity slows it by g (t2 - t1) in between
+    assert bounce["velocity_after"] == pytest.approx([vx, vy1], abs=0.15)
+    assert wall["velocity_before"] == pytest.approx([vx, vy1 - g * (t2 - t1)], abs=0.15)
+
+
+def test_bad_input_is_refused_with_what_is_allowed():
+    pos, present = np.zeros((16, 2)), np.ones(16, bool)
+    with pytest.raises(ValueError, match=r"pos \(F, 2\) centres"):
+        ball_breaks("ball", T, np.zeros((16, 3)), present, 0.01, FPS, 3.2)
+    with pytest.raises(ValueError, match=r"present \(F,\) bools"):
+        ball_breaks("ball", T, pos, np.ones(16), 0.01, FPS, 3.2)
+    with pytest.raises(ValueError, match="sigma must be a positive finite number"):
+        ball_breaks("ball", T, pos, present, 0.0, FPS, 3.2)
+    with pytest.raises(ValueError, match="fps must be a positive finite number"):
+        ball_breaks("ball", T, pos, present, 0.01, float("nan"), 3.2)
+    with pytest.raises(ValueError, match="px_per_unit must be a positive finite number"):
+        tracking_noise([pos], -1.0)
+    with pytest.raises(ValueError, match=r"\(frames, 2\) arrays"):
+        tracking_noise([np.zeros(16)], 3.2)
+    with pytest.raises(ValueError, match="video"):
+        contacts(np.zeros((16, 32, 32)))
 
 
 @pytest.mark.parametrize("noise", [0.0, 0.01, 0.03])

@@ -19,6 +19,7 @@ Nothing here reads the sound model's features: this is the reference the soundtr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
@@ -60,9 +61,20 @@ class Piece:
         return sum((deg - k) * c * s ** (deg - k - 1) for k, c in enumerate(self.coef[:-1])) + 0 * s
 
 
+def _positive(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
 def tracking_noise(positions: list[np.ndarray], px_per_unit: float) -> float:
     """Robust per-coordinate noise (world units) of the tracks: free flight has zero third differences,
-    so their median absolute size, pooled over balls and axes, measures the noise (Var = 20 sigma^2)."""
+    so their median absolute size, pooled over balls and axes, measures the noise (Var = 20 sigma^2).
+    `positions`: one (frames, 2) array of a ball's centres (world units) per ball."""
+    _positive("px_per_unit", px_per_unit)
+    for p in positions:
+        if np.ndim(p) != 2 or np.shape(p)[1] != 2:
+            raise ValueError(f"positions must be (frames, 2) arrays of centres, got one of shape {np.shape(p)}")
     third = [np.diff(p, 3, axis=0).ravel() for p in positions if len(p) >= 4]
     third = np.concatenate(third) if third else np.zeros(0)
     third = third[np.isfinite(third)]
@@ -145,10 +157,10 @@ def _segment(t: np.ndarray, p: np.ndarray, sigma: float, accel: np.ndarray | Non
 def _piece(t: np.ndarray, p: np.ndarray, start: int, stop: int, sigma: float, accel) -> Piece:
     coef, _ = _fit(t[start:stop + 1], p[start:stop + 1], accel, sigma)
     m = stop - start + 1
-    # standard error of a fitted line's end velocity, sigma sqrt(12 / (m^3 - m)) / dt, about 4x that for a
-    # quadratic's: the first-order size is enough to tell a jump from noise
+    # standard error of a fitted line's end velocity, sigma sqrt(12 / (m^3 - m)) / dt, taken 4x (about a free
+    # quadratic's) for every piece of 4 or more frames, whichever model fits it (MIN_JUMP_SE was tuned with it)
     dt = (t[stop] - t[start]) / max(m - 1, 1)
-    se = sigma * np.sqrt(12.0 / max(m**3 - m, 1)) / dt * (4.0 if len(coef) == 3 and m >= 4 else 1.0) if m > 1 else 0.0
+    se = sigma * np.sqrt(12.0 / max(m**3 - m, 1)) / dt * (4.0 if m >= 4 else 1.0) if m > 1 else 0.0
     return Piece(start, stop, float(t[start]), coef, float(se))
 
 
@@ -159,9 +171,10 @@ def _meeting(a: Piece, b: Piece, lo: float, hi: float) -> float:
     return float(grid[int(np.argmin(gap))])
 
 
-def _through(a: Piece, q: Piece, b: Piece, accel, bounds) -> tuple[float, float, np.ndarray]:
+def _through(a: Piece, q: Piece, b: Piece, accel, bounds) -> tuple[float, float, np.ndarray, np.ndarray]:
     """Two contacts around a lone frame q: the ball leaves a's path at t1, passes q's position at q's time
-    in free flight (velocity v) and joins b's path at t2. -> (t1, t2, v), the pair fitting best."""
+    in free flight and joins b's path at t2. -> (t1, t2, the flight's velocity at t1, at t2), the pair
+    fitting best."""
     (lo1, hi1), (lo2, hi2) = bounds
     acc = np.zeros(2) if accel is None else accel
     tq, pq = q.t0, q.coef[-1]
@@ -172,13 +185,14 @@ def _through(a: Piece, q: Piece, b: Piece, accel, bounds) -> tuple[float, float,
     d2 = (t2 - tq)[None, :, None]
     miss = np.linalg.norm(pq + v[:, None] * d2 + 0.5 * acc * d2**2 - b.position(t2)[None], axis=-1)
     i, j = np.unravel_index(int(np.argmin(miss)), miss.shape)
-    return float(t1[i]), float(t2[j]), v[i] + acc * (t1[i] - tq)
+    return float(t1[i]), float(t2[j]), v[i] + acc * (t1[i] - tq), v[i] + acc * (t2[j] - tq)
 
 
 def _at_an_end(name, run, a: Piece, b: Piece, accel, interval) -> dict:
     """A contact between a piece and a lone first or last frame, whose velocity is not seen. The axis on
     which the lone frame is farthest off the piece's path is taken to have bounced back with RESTITUTION
-    of its speed, the other to go on: the contact time is the one that brings the ball to the lone frame."""
+    of its speed (so a lone first frame came in 1 / RESTITUTION as fast as the piece leaves), the other to
+    go on: the contact time is the one that brings the ball to the lone frame."""
     flight, lone = (b, a) if a.single else (a, b)
     acc = np.zeros(2) if accel is None else accel
     tq, pq = lone.t0, lone.coef[-1]
@@ -186,7 +200,7 @@ def _at_an_end(name, run, a: Piece, b: Piece, accel, interval) -> dict:
     grid = np.linspace(*interval, GRID)
     v_flight = flight.velocity(grid)
     v_lone = v_flight.copy()
-    v_lone[:, axis] *= -RESTITUTION
+    v_lone[:, axis] *= -1 / RESTITUTION if a.single else -RESTITUTION
     d = (tq - grid)[:, None]
     miss = np.abs(flight.position(grid) + v_lone * d + 0.5 * acc * d**2 - pq)[:, axis]
     i = int(np.argmin(miss))
@@ -218,8 +232,9 @@ def _glitches(t: np.ndarray, p: np.ndarray, sigma: float, accel) -> np.ndarray:
     return out
 
 
-def _is_glitch(t, p, a: Piece, q: Piece, b: Piece, sigma: float, accel) -> bool:
-    """A lone frame off a path that runs on unbroken without it: a tracking glitch, not two contacts."""
+def _is_glitch(t, p, a: Piece, b: Piece, sigma: float, accel) -> bool:
+    """The lone frame between pieces a and b is off a path that runs on unbroken through both: a tracking
+    glitch, not two contacts."""
     keep = np.r_[np.arange(a.start, a.stop + 1), np.arange(b.start, b.stop + 1)]
     parts = sum(_fit(t[x.start:x.stop + 1], p[x.start:x.stop + 1], accel, sigma)[1] for x in (a, b))
     return _fit(t[keep], p[keep], accel, sigma)[1] - parts < PENALTY
@@ -241,12 +256,12 @@ def _run_breaks(name: str, run: np.ndarray, t: np.ndarray, p: np.ndarray, sigma:
         interval = (t[a.stop] - slack, t[b.start] + slack)
         if b.single and k + 2 < len(pieces) and not a.single:  # a lone frame between two contacts
             c = pieces[k + 2]
-            if _is_glitch(t, p, a, b, c, sigma, accel):
+            if _is_glitch(t, p, a, c, sigma, accel):
                 continue
-            t1, t2, v = _through(a, b, c, accel, (interval, (t[b.stop] - slack, t[c.start] + slack)))
+            t1, t2, v1, v2 = _through(a, b, c, accel, (interval, (t[b.stop] - slack, t[c.start] + slack)))
             se = max(a.velocity_se, c.velocity_se) * np.sqrt(2)
-            out.append(_contact(name, run, a, b, t1, a.velocity(t1), v, se))
-            out.append(_contact(name, run, b, c, t2, v, c.velocity(t2), se))
+            out.append(_contact(name, run, a, b, t1, a.velocity(t1), v1, se))
+            out.append(_contact(name, run, b, c, t2, v2, c.velocity(t2), se))
         elif a.single or b.single:
             if (a.single and k > 0) or (b.single and k + 2 < len(pieces)):
                 continue  # handled with the lone frame's other side above
@@ -261,7 +276,15 @@ def _run_breaks(name: str, run: np.ndarray, t: np.ndarray, p: np.ndarray, sigma:
 def ball_breaks(name: str, t: np.ndarray, pos: np.ndarray, present: np.ndarray, sigma: float, fps: float,
                 px_per_unit: float) -> list[dict]:
     """Contacts of one ball: per run of tracked frames, the cuts between its pieces of free flight whose
-    velocity jump is beyond noise, each with its time, position and velocity before and after."""
+    velocity jump is beyond noise, each with its time, position and velocity before and after.
+    `t` (F,) frame times (s), `pos` (F, 2) centres (world units), `present` (F,) bools, `sigma` the
+    tracking noise (world units, `tracking_noise`), `px_per_unit` pixels per world unit."""
+    t, pos, present = np.asarray(t, float), np.asarray(pos, float), np.asarray(present)
+    if t.ndim != 1 or pos.shape != (len(t), 2) or present.shape != (len(t),) or present.dtype != bool:
+        raise ValueError(f"t must be (F,) times, pos (F, 2) centres and present (F,) bools; got shapes "
+                         f"{t.shape}, {pos.shape} and {present.shape} ({present.dtype})")
+    for label, value in (("sigma", sigma), ("fps", fps), ("px_per_unit", px_per_unit)):
+        _positive(label, value)
     frames = np.flatnonzero(present & np.isfinite(pos).all(-1))
     runs = np.split(frames, np.flatnonzero(np.diff(frames) > 1) + 1) if len(frames) else []
     out = []
@@ -329,13 +352,13 @@ def contacts(video, fps=None) -> list[dict]:
     ctx = prepare(video, fps)
     if not ctx.tracks or ctx.frames < 4:
         return []
-    px = ctx.camera.scale
+    px_per_unit = ctx.camera.scale
     t = ctx.t
     usable = {n: (np.asarray(tr.pos, float), np.asarray(tr.present, bool)) for n, tr in ctx.tracks.items()}
-    sigma = tracking_noise([p[m] for p, m in usable.values()], px)
+    sigma = tracking_noise([p[m] for p, m in usable.values()], px_per_unit)
     breaks = []
     for name, (pos, present) in usable.items():
-        breaks += ball_breaks(name, t, pos, present, sigma, ctx.fps, px)
+        breaks += ball_breaks(name, t, pos, present, sigma, ctx.fps, px_per_unit)
     radius = {n: float(np.nanmedian(tr.radius)) if np.isfinite(tr.radius).any() else 0.0
               for n, tr in ctx.tracks.items()}
     found = _paired(breaks, radius, ctx.fps) + _hoop_passes(ctx)
