@@ -155,3 +155,20 @@ def test_attention_maps_of_a_latent_model_come_back_at_pixel_resolution(latent_r
     heat = cap.word_map("red")
     assert heat.shape == (6, 32, 32) and np.isfinite(heat).all() and heat.max() == 1
     assert cap.query_map(2, 20, 12).shape == (6, 32, 32)
+
+
+def test_trainer_encoding_matches_worker_encoding():
+    """On a GPU the trainer encodes each batch itself (a CUDA autoencoder cannot be used in a forked
+    DataLoader worker): the batches must be the ones the worker would have encoded."""
+    from sorakit.training import TrainConfig
+    from sorakit.training.loop import _training_data
+
+    cfg, vae = TrainConfig(batch_size=4, height=32, width=32, num_frames=3, workers=0), tiny_vae()
+    in_worker = next(_training_data(cfg, 5, vae, latent=True))
+    pixels = next(_training_data(cfg, 5, None, latent=True))
+    assert pixels["video"].shape == (4, 3, 3, 32, 32)  # rendered, not encoded
+    assert pixels["caption"] == in_worker["caption"] and torch.equal(pixels["seed"], in_worker["seed"])
+    with torch.no_grad():
+        assert torch.allclose(encode_video(vae, pixels["video"]), in_worker["video"], atol=1e-5)
+    # consecutive (clip, mirror) pairs: the mirror's pixels are the clip's, flipped left-right
+    assert torch.equal(pixels["video"][1], pixels["video"][0].flip(-1))

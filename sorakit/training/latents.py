@@ -3,6 +3,10 @@
 The worker renders each clip and, with mirror pairs, its left-right mirror, and encodes both with
 the frozen autoencoder. A latent flipped left-right is not the latent of the flipped clip (the
 autoencoder's convolutions are not mirror-symmetric), so the mirror is encoded, not flipped.
+
+Without an autoencoder the worker yields the rendered clips in the same order, for the trainer to
+encode on its own device: a GPU encodes a batch in milliseconds where CPU workers take seconds, and
+a module on CUDA cannot be used in a forked worker at all.
 """
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from ..world.dataset import shard_seeds
 
 class WorldLatents(IterableDataset):
     """Yields {"video": latents (C, F, h, w), "caption": str, "seed": int}; with `mirrors`, each clip is
-    followed by its mirror image ("left"/"right" swapped), so consecutive items form pairs."""
+    followed by its mirror image ("left"/"right" swapped), so consecutive items form pairs. With
+    `vae=None`, "video" is the clip in model space (3, F, H, W), to be encoded by the caller."""
 
     def __init__(self, vae, start_seed: int = 0, height: int = 64, width: int = 64, num_frames: int = 24,
                  fps: float = 8.0, mirrors: bool = True, threads: int = 1, per_step: int = 1,
@@ -40,7 +45,8 @@ class WorldLatents(IterableDataset):
                 videos.append(clip.video[:, :, ::-1])
                 captions.append(world.mirror_caption(clip.caption))
             batch = torch.stack([world.to_model_space(np.ascontiguousarray(v)) for v in videos])
-            with torch.no_grad():
-                latents = encode_video(self.vae, batch)
-            for lat, cap in zip(latents, captions):
+            if self.vae is not None:
+                with torch.no_grad():
+                    batch = encode_video(self.vae, batch)
+            for lat, cap in zip(batch, captions):
                 yield {"video": lat.contiguous(), "caption": cap, "seed": int(seed)}

@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from .. import world
+from ..autoencoder import encode_video
 from ..flow import denoising_loss, motion_weight, sample_frame_times, sample_time
 from ..loading import assemble, resolve_device
 from ..model import LATENT_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG, build_transformer
@@ -194,15 +195,16 @@ def _load_vae(path: str):
     return AutoencoderKL.from_pretrained(path, use_safetensors=True).eval().requires_grad_(False)
 
 
-def _training_data(cfg: TrainConfig, step: int, vae, shard: tuple[int, int] = (0, 1)):
+def _training_data(cfg: TrainConfig, step: int, vae, shard: tuple[int, int] = (0, 1), latent: bool = False):
     """An endless iterator of this process's share of each step's batch, deterministic by seed.
 
     Starting at step x batch_size is past every clip an earlier run could have drawn (mirror pairs
     draw only half as many per step), so a resume never repeats a clip, whatever the process count.
-    Latents are made in the worker, mirrors included (pairs are consecutive)."""
+    For a latent model (`latent`), clips come in (clip, mirror) pairs, encoded in the worker by `vae`,
+    or left as pixels for the trainer to encode when `vae` is None."""
     start = cfg.seed * 10_000_000 + step * cfg.batch_size
     fresh = cfg.batch_size // 2 if cfg.mirror_pairs else cfg.batch_size  # new clips per step
-    if vae is not None:
+    if latent:
         clips = WorldLatents(vae, start, cfg.height, cfg.width, cfg.num_frames, cfg.fps, mirrors=cfg.mirror_pairs,
                              per_step=fresh, shard=shard)
         return iter(DataLoader(clips, batch_size=cfg.batch_size // shard[1], num_workers=cfg.workers))
@@ -268,7 +270,10 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
     pipe.set_progress_bar_config(disable=True)
     if main and step and exported_step(out / "pipeline") != step:  # killed between checkpoint and export
         export_weights(pipe, out / "pipeline", step)
-    data = _training_data(cfg, step, vae, shard)
+    # On a GPU the trainer encodes each batch itself (its workers only render); on the CPU the
+    # worker encodes, beside the training step on another core.
+    encode_here = vae is not None and device.type != "cpu"
+    data = _training_data(cfg, step, None if encode_here else vae, shard, latent=vae is not None)
     rows = _batch_rows(cfg, vae is not None, shard)
     empty = pipe.encode_text([""])
     if main:
@@ -284,6 +289,9 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             drop = (torch.rand(cfg.batch_size, generator=gen) < cfg.text_dropout)[rows].to(device)
             x0 = batch["video"].to(device)
+            if encode_here:
+                with torch.no_grad():
+                    x0 = encode_video(vae, x0)
             draws = draw_noise((cfg.batch_size, *x0.shape[1:]), gen, cfg.prefix_prob, cfg.frame_noise).rows(rows)
             context = pipe.encode_text(batch["caption"])
             context = torch.where(drop[:, None, None], empty.expand_as(context), context)
