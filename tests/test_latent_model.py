@@ -81,7 +81,8 @@ def latent_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("latent")
     tiny_vae().save_pretrained(root / "vae")
     cfg = TrainConfig(out=str(root / "run"), steps=2, batch_size=4, vae=str(root / "vae"), num_frames=6,
-                      height=32, width=32, sample_every=1000, checkpoint_every=2, frame_noise=0.5, threads=1)
+                      height=32, width=32, sample_every=1000, checkpoint_every=2, frame_noise=0.5, threads=1,
+                      workers=0)  # the trainer encodes, as on a GPU
     cfg.transformer.update(num_layers=1, num_attention_heads=1, ffn_dim=64)
     train(cfg)
     return root / "run" / "pipeline"

@@ -270,9 +270,9 @@ def _run(cfg: TrainConfig, resume: bool, device: torch.device) -> dict:
     pipe.set_progress_bar_config(disable=True)
     if main and step and exported_step(out / "pipeline") != step:  # killed between checkpoint and export
         export_weights(pipe, out / "pipeline", step)
-    # On a GPU the trainer encodes each batch itself (its workers only render); on the CPU the
-    # worker encodes, beside the training step on another core.
-    encode_here = vae is not None and device.type != "cpu"
+    # On a GPU (or without workers) the trainer encodes each batch itself and workers only render;
+    # on the CPU a worker encodes, beside the training step on another core.
+    encode_here = vae is not None and (device.type != "cpu" or cfg.workers == 0)
     data = _training_data(cfg, step, None if encode_here else vae, shard, latent=vae is not None)
     rows = _batch_rows(cfg, vae is not None, shard)
     empty = pipe.encode_text([""])
