@@ -126,3 +126,20 @@ def test_a_resume_after_a_kill_logs_each_step_once_and_exports_the_checkpoints_w
     assert [json.loads(x)["step"] for x in log.read_text().splitlines()] == [1, 2, 3, 4]
     assert exported_step(tmp_path / "pipeline") == 4
     assert not list(tmp_path.glob("*.tmp*")) and not list(tmp_path.glob(".*"))
+
+
+def test_a_checkpoint_of_another_architecture_is_refused_by_name(tmp_path):
+    """Resuming a --patch 2 run with --patch 4 (or other heads or layers) says which settings it was
+    trained with, instead of torch's size-mismatch error."""
+    from sorakit.model import build_transformer
+
+    def parts(patch):
+        torch.manual_seed(0)
+        model = build_transformer(num_layers=1, num_attention_heads=1, ffn_dim=32, patch_size=(1, patch, patch))
+        return model, copy.deepcopy(model), torch.optim.AdamW(model.parameters())
+
+    path = tmp_path / "checkpoint.safetensors"
+    save_checkpoint(path, *parts(2), 3, {"transformer": {"patch_size": [1, 2, 2], "num_layers": 1}})
+    with pytest.raises(ValueError, match=r"patch_size=\[1, 2, 2\], num_layers=1: resume with the same --patch"):
+        load_checkpoint(path, *parts(4))
+    assert load_checkpoint(path, *parts(2))[0] == 3

@@ -152,6 +152,7 @@ def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple
         meta = f.metadata()
     tensors = load_file(path)
     _grow_inputs(tensors, model)
+    _check_shapes(tensors, model, path, json.loads(meta["config"]))
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
     state: dict[int, dict] = {}
@@ -162,6 +163,27 @@ def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple
     if state:  # a slim checkpoint has none: AdamW starts fresh (the learning rate re-warms on resume)
         optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
     return int(meta["step"]), json.loads(meta["config"])
+
+
+ARCHITECTURE = ("patch_size", "num_layers", "num_attention_heads", "attention_head_dim", "ffn_dim")
+
+
+def _check_shapes(tensors: dict, model, path, config: dict) -> None:
+    """A checkpoint of another architecture (say, trained with another --patch) is refused by name
+    before torch's size-mismatch error: the flags it was trained with are in its stored config."""
+    want = {k: v.shape for k, v in model.state_dict().items()}
+    have = {k[6:]: v.shape for k, v in tensors.items() if k.startswith("model.")}
+    odd = sorted(set(want) ^ set(have)) or sorted(k for k in want if want[k] != have[k])
+    if not odd:
+        return
+    trained = config.get("transformer", {}) if isinstance(config, dict) else {}
+    settings = ", ".join(f"{k}={trained[k]}" for k in ARCHITECTURE if k in trained) or "not recorded"
+    name = odd[0]
+    shapes = f"{tuple(have[name])} in the checkpoint, {tuple(want[name])} here" if name in have and name in want \
+        else "present in only one of them"
+    raise ValueError(f"{path} holds a model of another architecture ({name}: {shapes}); it was trained with "
+                     f"{settings}: resume with the same --patch, --heads and --layers, or start over with "
+                     "--no-resume or another --out")
 
 
 def write_slim(src, dst) -> dict:
