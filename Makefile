@@ -52,7 +52,7 @@ train: $(STAMP)
 	nohup $(PY) -m sorakit.cli train --out runs/shipped --steps 12000 --decay-steps 1000 --sample-every 250 --threads 2 >> runs/shipped.log 2>&1 &
 	@echo "training in the background: tail -f runs/shipped.log"
 
-# The latent model (64x64, 24 frames) on the committed autoencoder's latents, continued from the
+# The latent model (64x64, 24 frames, 16x16-pixel tokens) on the committed autoencoder's latents, continued from the
 # committed slim resume checkpoint (bf16 weights, AdamW restarts; hours on a CPU; logs to runs/latent.log).
 LATENT_RESUME := checkpoints/latent-resume.safetensors
 # LATENT_THREADS=1 leaves a core for other work beside the run
@@ -61,8 +61,8 @@ train-latent: $(STAMP)
 	mkdir -p runs/latent
 	test -f runs/latent/checkpoint.safetensors || cp $(LATENT_RESUME) runs/latent/checkpoint.safetensors
 	nohup $(PY) -m sorakit.cli train --vae checkpoints/autoencoder --out runs/latent --height 64 --width 64 \
-		--num-frames 24 --batch-size 8 --heads 3 --layers 6 --frame-noise 0.5 --sample-every 200 \
-		--checkpoint-every 50 --steps 4000 --threads $(LATENT_THREADS) >> runs/latent.log 2>&1 &
+		--num-frames 24 --batch-size 8 --heads 3 --layers 6 --patch 4 --frame-noise 0.5 --sample-every 400 \
+		--checkpoint-every 50 --steps 20000 --threads $(LATENT_THREADS) >> runs/latent.log 2>&1 &
 	@echo "training in the background: tail -f runs/latent.log"
 
 $(PY):
