@@ -35,9 +35,11 @@ def build_autoencoder(**overrides) -> AutoencoderKL:
     return AutoencoderKL(**{**AUTOENCODER_CONFIG, **overrides})
 
 
-def spatial_compression(vae: AutoencoderKL) -> int:
-    """Pixels per latent along each side: one halving per down block but the last."""
-    return 2 ** (len(vae.config.block_out_channels) - 1)
+def spatial_compression(vae) -> int:
+    """Pixels per latent along each side: one halving per down block but the last. Takes the
+    autoencoder or its config (a mapping, as read from its config.json)."""
+    config = getattr(vae, "config", vae)
+    return 2 ** (len(config["block_out_channels"]) - 1)
 
 
 def _frames(video: torch.Tensor) -> torch.Tensor:

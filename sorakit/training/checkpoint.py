@@ -152,7 +152,8 @@ def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple
         meta = f.metadata()
     tensors = load_file(path)
     _grow_inputs(tensors, model)
-    _check_shapes(tensors, model, path, json.loads(meta["config"]))
+    config = json.loads(meta["config"])
+    _check_shapes(tensors, model, path, config)
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
     state: dict[int, dict] = {}
@@ -162,7 +163,7 @@ def load_checkpoint(path, model, ema, optimizer: torch.optim.Optimizer) -> tuple
             state.setdefault(int(idx), {})[key] = v
     if state:  # a slim checkpoint has none: AdamW starts fresh (the learning rate re-warms on resume)
         optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
-    return int(meta["step"]), json.loads(meta["config"])
+    return int(meta["step"]), config
 
 
 ARCHITECTURE = ("patch_size", "num_layers", "num_attention_heads", "attention_head_dim", "ffn_dim")

@@ -6,6 +6,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
+from ..autoencoder import spatial_compression
 from ..cli_args import OneLineParser
 from ..limits import LIMITS
 from ..loading import resolve_device
@@ -64,7 +65,8 @@ def _check_patch(parser: argparse.ArgumentParser, cfg) -> None:
     if cfg.vae:
         config = Path(cfg.vae) / "config.json"
         if config.is_file():  # a missing folder is reported where the autoencoder loads
-            scale = 2 ** (len(json.loads(config.read_text()).get("block_out_channels", [0])) - 1)
+            settings = json.loads(config.read_text())
+            scale = spatial_compression(settings) if "block_out_channels" in settings else 1
     if not 1 <= patch <= 16 or cfg.height % (patch * scale) or cfg.width % (patch * scale):
         unit = "latents" if cfg.vae else "pixels"
         parser.error(f"--patch must be from 1 to 16 and divide the frame's side in {unit} "

@@ -48,5 +48,5 @@ class WorldLatents(IterableDataset):
             if self.vae is not None:
                 with torch.no_grad():
                     batch = encode_video(self.vae, batch)
-            for lat, cap in zip(batch, captions):
-                yield {"video": lat.contiguous(), "caption": cap, "seed": int(seed)}
+            for video, cap in zip(batch, captions):
+                yield {"video": video.contiguous(), "caption": cap, "seed": int(seed)}
