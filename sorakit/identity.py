@@ -26,7 +26,7 @@ def _weights_stamp(pipe) -> tuple | None:
     models = hashed_models(pipe)
     if not models:
         return None
-    return tuple((id(p), p._version) for model in models for p in model.parameters())
+    return tuple((id(p), p._version) for _, model in models for p in model.parameters())
 
 
 def model_identity(pipe) -> tuple[str, str]:

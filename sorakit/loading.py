@@ -164,13 +164,15 @@ def _text_parts(components: dict, torch_dtype: torch.dtype | None):
 
 
 def hashed_models(pipe) -> list:
-    """The models whose weights decide a clip: the transformer and, in a latent model, the VAE that
-    turns its latents into pixels (a retrained autoencoder under the same transformer makes other clips)."""
+    """(prefix, model) for each model whose weights decide a clip: the transformer, Wan 2.2's second
+    expert (`transformer_2` denoises the low-noise steps) and, in a latent model, the VAE that turns
+    latents into pixels (a retrained autoencoder under the same transformer makes other clips)."""
     transformer = getattr(pipe, "transformer", None)
     if transformer is None or not hasattr(transformer, "state_dict"):
         return []
-    vae = getattr(pipe, "vae", None)
-    return [transformer, *([vae] if vae is not None and hasattr(vae, "state_dict") else [])]
+    others = [(prefix, getattr(pipe, name, None)) for prefix, name in (("transformer_2.", "transformer_2"),
+                                                                        ("vae.", "vae"))]
+    return [("", transformer), *((p, m) for p, m in others if m is not None and hasattr(m, "state_dict"))]
 
 
 def model_hash(pipe) -> str | None:
@@ -181,7 +183,7 @@ def model_hash(pipe) -> str | None:
     if not models:
         return None
     digest = hashlib.sha256()
-    for prefix, model in zip(("", "vae."), models):  # a pixel model's hash is its transformer's alone
+    for prefix, model in models:  # a pixel model's hash is its transformer's alone (no prefix)
         for name, tensor in sorted(model.state_dict().items()):
             digest.update((prefix + name).encode())
             # Raw bytes via a uint8 view: works for every dtype, bfloat16 included.

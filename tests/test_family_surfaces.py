@@ -7,6 +7,7 @@ from functools import partial
 
 import numpy as np
 import pytest
+import torch
 
 from sorakit import cli, media, ui
 from sorakit.families import tiny
@@ -199,3 +200,15 @@ def test_demo_cli_loads_the_model_and_the_app_follows_it(wan_folder, monkeypatch
             endpoints.generate("a red ball", steps=2, frames=9, image="first.png")
     finally:
         app.close()
+
+
+def test_model_hash_covers_wan22_second_expert():
+    """Wan 2.2 denoises its low-noise steps with transformer_2: other weights there make other clips."""
+    from sorakit.loading import model_hash
+
+    pipe = tiny.build("wan2.2")
+    before = model_hash(pipe)
+    weight = next(pipe.transformer_2.parameters())
+    with torch.no_grad():
+        weight.add_(1.0)
+    assert model_hash(pipe) != before
