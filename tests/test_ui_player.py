@@ -117,9 +117,20 @@ def test_static_fallback_embeds_video_and_poster(video):
     assert "<video" in data["text/html"] and "base64," in data["text/html"]
     assert "a &lt;red&gt; ball" in data["text/html"]
     poster = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
-    assert poster.size == (6 * 12 * 4, 8 * 4)  # 6 frames side by side, upscaled 4x
+    assert poster.size == (6 * 12 * 16, 8 * 16)  # 6 frames side by side, 8 px upscaled 16x to 128 px
     empty, _ = ui.Player()._repr_mimebundle_()
     assert "text/html" not in empty and "image/png" not in empty
+
+
+def test_poster_of_a_large_clip_is_reduced_not_enlarged():
+    """A 480x832 clip (Wan's size) gives a 128-px strip, not a 4x-enlarged 1920-px one."""
+    from sorakit.ui.fallback import poster
+
+    video = np.zeros((9, 480, 832, 3), np.float32)
+    video[:, 200:280, 100:180, 0] = 1.0
+    strip = Image.open(io.BytesIO(poster(video)))
+    assert strip.size == (round(8 * 832 * 128 / 480), 128)
+    assert np.asarray(strip)[64, 37, 0] > 200  # the red square survives the reduction
 
 
 def test_word_chips_only_select_their_words():

@@ -9,21 +9,27 @@ from __future__ import annotations
 import base64
 import html
 
+import cv2
 import numpy as np
 
 from .. import media
 from .codec import png
 
 POSTER_FRAMES = 8  # frames in the PNG contact strip
-POSTER_SCALE = 4   # nearest-neighbour upscale of each frame
+POSTER_HEIGHT = 128  # frames drawn about this tall: a 32-px clip readable, a 480-px one not megabytes
 
 
 def poster(video) -> bytes:
-    """PNG of up to POSTER_FRAMES evenly spaced frames side by side, upscaled."""
+    """PNG of up to POSTER_FRAMES evenly spaced frames side by side, scaled to about POSTER_HEIGHT."""
     frames = media.to_uint8(video)
     idx = np.linspace(0, len(frames) - 1, min(POSTER_FRAMES, len(frames))).round().astype(int)
     row = np.concatenate(list(frames[idx]), axis=1)
-    return png(row.repeat(POSTER_SCALE, 0).repeat(POSTER_SCALE, 1))
+    height, width = row.shape[:2]
+    if height <= POSTER_HEIGHT:  # a whole nearest-neighbour factor keeps small clips' pixels sharp
+        k = POSTER_HEIGHT // height
+        return png(row.repeat(k, 0).repeat(k, 1))
+    size = (max(1, round(width * POSTER_HEIGHT / height)), POSTER_HEIGHT)
+    return png(cv2.resize(np.ascontiguousarray(row), size, interpolation=cv2.INTER_AREA))
 
 
 def clip_html(video, fps: float, caption: str = "", width: int = 256, *, audio=None, sample_rate: int | None = None,
