@@ -8,6 +8,7 @@ import pytest
 
 from sorakit import probes, world
 from sorakit.probes.adherence import parse
+from sorakit.probes.consistency import PARSE_FLOORS, parse_floor_at
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +85,21 @@ def test_consistency_is_near_the_parse_floor():
         assert estimated.metrics["position_error_mean"] < 0.1
 
 
-def test_parse_floor_constant_matches_a_fresh_measurement():
-    assert probes.measure_parse_floor(n=30) == pytest.approx(probes.PARSE_FLOOR, rel=0.3)
+@pytest.mark.parametrize("size, frames", [(32, 16), (64, 24)])
+def test_parse_floor_constants_match_a_fresh_measurement(size, frames):
+    measured = probes.measure_parse_floor(n=30, height=size, width=size, num_frames=frames)
+    assert measured == pytest.approx(PARSE_FLOORS[(size, size, 8.0)], rel=0.3)
+
+
+def test_consistency_ratio_uses_the_floor_of_the_clips_size():
+    """A 64x64 clip is read against the 64x64 floor (about a third of the 32x32 one), other sizes against
+    the 32x32 floor with where it was measured."""
+    assert parse_floor_at(64, 64, 8) == (PARSE_FLOORS[(64, 64, 8.0)], None)
+    assert parse_floor_at(48, 48, 8) == (probes.PARSE_FLOOR, "32x32, 8 fps")
+    clip = world.sample(3, height=64, width=64, num_frames=24, scenario="throw")
+    r = probes.consistency(clip.video, scene=clip.scene)
+    assert r.metrics["parse_floor"] == PARSE_FLOORS[(64, 64, 8.0)] and r.metrics["floor_measured_at"] == "64x64, 8 fps"
+    assert r.metrics["floor_ratio"] == pytest.approx(r.metrics["velocity_error"] / PARSE_FLOORS[(64, 64, 8.0)])
 
 
 def test_adherence_holds_for_the_clips_own_caption():

@@ -89,7 +89,7 @@ def test_cli_eval_prints_the_table(monkeypatch, capsys):
 
     def fake(n, pipe, steps):
         calls.update(n=n, pipe=pipe, steps=steps)
-        return physics.PhysicsEval({"id/truth": physics.summarize([])}, config={"n": n})
+        return physics.PhysicsEval({"id/truth": physics.summarize([], probes.PARSE_FLOOR)}, config={"n": n})
 
     import types
 

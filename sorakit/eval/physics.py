@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import world
 from ..probes.adherence import outcome
-from ..probes.consistency import PARSE_FLOOR
+from ..probes.consistency import parse_floor_at
 from ..probes.context import prepare
 from ..probes.gravity import gravity
 from ..probes.report import jsonable
@@ -88,11 +88,12 @@ def _share(rows: list[dict], key: str):
     return (float(np.mean(vals)), len(vals)) if vals else (None, 0)
 
 
-def summarize(rows: list[dict]) -> dict:
+def summarize(rows: list[dict], floor: float) -> dict:
+    """Pooled velocity error (and its ratio to the parse floor `floor`) and the probes' shares."""
     errs = [(r["velocity_error"], r["samples"]) for r in rows if r.get("velocity_error") is not None and r["samples"]]
     pooled = sum(e * n for e, n in errs) / sum(n for _, n in errs) if errs else None
     out = {"clips": len(rows), "scored": len(errs), "velocity_error": pooled,
-           "floor_ratio": pooled / PARSE_FLOOR if pooled is not None else None}
+           "floor_ratio": pooled / floor if pooled is not None else None}
     for key in ("persistence", "colours", "gravity", "hoop_correct", "adherence"):
         out[key], out[f"{key}_n"] = _share(rows, key)
     return out
@@ -110,12 +111,15 @@ class PhysicsEval:
     videos: dict = field(repr=False, default_factory=dict)  # with keep_videos: "split/mode" -> generated clips
 
     def to_dict(self) -> dict:
-        return jsonable({"config": self.config, "parse_floor": PARSE_FLOOR, "summary": self.summary,
+        return jsonable({"config": self.config, "parse_floor": self.config.get("parse_floor"),
+                         "summary": self.summary,
                          "clips": self.clips})
 
     def table(self) -> str:
         """Markdown table, one row per split x mode."""
-        head = ["split", "mode", "clips", "velocity error, units/s (clips scored)", "× parse floor", "persistence",
+        floor, where = self.config.get("parse_floor"), self.config.get("floor_measured_at")
+        ratio_head = f"× parse floor ({floor} units/s at {where})" if floor else "× parse floor"
+        head = ["split", "mode", "clips", "velocity error, units/s (clips scored)", ratio_head, "persistence",
                 "colours", "gravity fit", "hoop outcome"]
         lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
         for key, s in self.summary.items():
@@ -168,10 +172,12 @@ def evaluate_physics(n: int = 96, pipe=None, seed: int = EVAL_SEED, steps: int =
         if keep_videos:
             videos.setdefault(key, []).append(video)
     order = [f"{s}/{m}" for s in SPLITS for m in ("truth", *modes)]
-    summary = {k: summarize(rows[k]) for k in order if k in rows}
+    floor, elsewhere = parse_floor_at(cfg.height, cfg.width, cfg.fps)
+    summary = {k: summarize(rows[k], floor) for k in order if k in rows}
     config = {"n": n, "seed": seed, "steps": steps, "guidance": guidance, "given": given, "modes": list(modes),
               "model": str(getattr(cfg, "_name_or_path", "") or "sorakit-shipped"), "ood_speed": OOD_SPEED,
-              "ood_radii": list(OOD_RADII)}
+              "ood_radii": list(OOD_RADII), "parse_floor": floor,
+              "floor_measured_at": elsewhere or f"{cfg.height}x{cfg.width}, {cfg.fps:g} fps"}
     return PhysicsEval(summary, [r for k in order if k in rows for r in rows[k]], config, videos)
 
 
