@@ -170,9 +170,9 @@ def hashed_models(pipe) -> list:
     transformer = getattr(pipe, "transformer", None)
     if transformer is None or not hasattr(transformer, "state_dict"):
         return []
-    others = [(prefix, getattr(pipe, name, None)) for prefix, name in (("transformer_2.", "transformer_2"),
-                                                                        ("vae.", "vae"))]
-    return [("", transformer), *((p, m) for p, m in others if m is not None and hasattr(m, "state_dict"))]
+    named = (("", transformer), ("transformer_2.", getattr(pipe, "transformer_2", None)),
+             ("vae.", getattr(pipe, "vae", None)))
+    return [(prefix, model) for prefix, model in named if model is not None and hasattr(model, "state_dict")]
 
 
 def model_hash(pipe) -> str | None:

@@ -94,8 +94,8 @@ def test_parse_floor_constants_match_a_fresh_measurement(size, frames):
 def test_consistency_ratio_uses_the_floor_of_the_clips_size():
     """A 64x64 clip is read against the 64x64 floor (about a third of the 32x32 one), other sizes against
     the 32x32 floor with where it was measured."""
-    assert parse_floor_at(64, 64, 8) == (PARSE_FLOORS[(64, 64, 8.0)], None)
-    assert parse_floor_at(48, 48, 8) == (probes.PARSE_FLOOR, "32x32, 8 fps")
+    assert parse_floor_at(64, 64, 8) == (PARSE_FLOORS[(64, 64, 8.0)], (64, 64, 8.0))
+    assert parse_floor_at(48, 48, 8) == (probes.PARSE_FLOOR, (32, 32, 8.0))
     clip = world.sample(3, height=64, width=64, num_frames=24, scenario="throw")
     r = probes.consistency(clip.video, scene=clip.scene)
     assert r.metrics["parse_floor"] == PARSE_FLOORS[(64, 64, 8.0)] and r.metrics["floor_measured_at"] == "64x64, 8 fps"

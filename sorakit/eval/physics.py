@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import world
 from ..probes.adherence import outcome
-from ..probes.consistency import parse_floor_at
+from ..probes.consistency import parse_floor_at, size_label
 from ..probes.context import prepare
 from ..probes.gravity import gravity
 from ..probes.report import jsonable
@@ -172,12 +172,11 @@ def evaluate_physics(n: int = 96, pipe=None, seed: int = EVAL_SEED, steps: int =
         if keep_videos:
             videos.setdefault(key, []).append(video)
     order = [f"{s}/{m}" for s in SPLITS for m in ("truth", *modes)]
-    floor, elsewhere = parse_floor_at(cfg.height, cfg.width, cfg.fps)
+    floor, at = parse_floor_at(cfg.height, cfg.width, cfg.fps)
     summary = {k: summarize(rows[k], floor) for k in order if k in rows}
     config = {"n": n, "seed": seed, "steps": steps, "guidance": guidance, "given": given, "modes": list(modes),
               "model": str(getattr(cfg, "_name_or_path", "") or "sorakit-shipped"), "ood_speed": OOD_SPEED,
-              "ood_radii": list(OOD_RADII), "parse_floor": floor,
-              "floor_measured_at": elsewhere or f"{cfg.height}x{cfg.width}, {cfg.fps:g} fps"}
+              "ood_radii": list(OOD_RADII), "parse_floor": floor, "floor_measured_at": size_label(at)}
     return PhysicsEval(summary, [r for k in order if k in rows for r in rows[k]], config, videos)
 
 

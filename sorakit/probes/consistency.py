@@ -41,11 +41,19 @@ def measure_parse_floor(n: int = 200, seed: int = 0, **kwargs) -> float:
     return float(world.parse_floor(n, seed=seed, progress=False, **kwargs)["mean"])
 
 
-def parse_floor_at(height: int, width: int, fps: float) -> tuple[float, str | None]:
-    """(floor, None) measured at this clip size; else (the 32x32 floor, where it was measured): the
-    tracker reads larger balls more precisely, so a ratio to another size's floor is only indicative."""
-    floor = PARSE_FLOORS.get((int(height), int(width), float(fps)))
-    return (floor, None) if floor is not None else (PARSE_FLOOR, "32x32, 8 fps")
+def parse_floor_at(height: int, width: int, fps: float) -> tuple[float, tuple[int, int, float]]:
+    """(floor, the (height, width, fps) it was measured at): this clip size's own where measured, else the
+    32x32 one; the tracker reads larger balls more precisely, so a ratio to another size's floor is only
+    indicative."""
+    size = (int(height), int(width), float(fps))
+    at = size if size in PARSE_FLOORS else (32, 32, 8.0)
+    return PARSE_FLOORS[at], at
+
+
+def size_label(size: tuple[int, int, float]) -> str:
+    """(32, 32, 8.0) -> "32x32, 8 fps"."""
+    height, width, fps = size
+    return f"{height}x{width}, {fps:g} fps"
 
 
 def _measured_restitution(ctx: Context, name: str) -> float | None:
@@ -179,9 +187,8 @@ def _consistency(ctx: Context, given: int, scene: world.Scene | None) -> ProbeRe
     seen = np.isfinite(per_frame)
     position = np.where(seen.any(1), np.where(seen, per_frame, 0).sum(1) / np.maximum(seen.sum(1), 1), np.nan)
     scored = position[given:]
-    floor, elsewhere = parse_floor_at(*ctx.video.shape[1:3], ctx.fps)
-    metrics = {**info, "given": given, "parse_floor": floor,
-               "floor_measured_at": elsewhere or "{}x{}, {:g} fps".format(*ctx.video.shape[1:3], ctx.fps),
+    floor, at = parse_floor_at(*ctx.video.shape[1:3], ctx.fps)
+    metrics = {**info, "given": given, "parse_floor": floor, "floor_measured_at": size_label(at),
                "samples": len(errors), "missing": missing,
                "position_error": position,
                "position_error_mean": float(np.nanmean(scored)) if np.isfinite(scored).any() else None,
@@ -197,7 +204,8 @@ def _consistency(ctx: Context, given: int, scene: world.Scene | None) -> ProbeRe
     metrics.update(velocity_error=err, floor_ratio=ratio, mean_speed=float(np.mean(speeds)),
                    relative_velocity_error=err / max(float(np.mean(speeds)), 1e-9))
     ok = ratio <= MAX_RATIO and not missing
-    where = f"{floor} units/s" + (f", measured at {elsewhere}" if elsewhere else "")
+    own_size = at == (*ctx.video.shape[1:3], float(ctx.fps))
+    where = f"{floor} units/s" + ("" if own_size else f", measured at {size_label(at)}")
     text = (f"velocity error {err:.3f} units/s = {ratio:.1f}x the parse floor ({where}), "
             f"position off by {metrics['position_error_mean'] or 0:.2f} units on average")
     if missing:
